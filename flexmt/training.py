@@ -1,0 +1,584 @@
+"""Training groups of leaky RNNs on the paper's tasks, with a hand-written backward pass.
+
+A *group* is K networks (usually K seeds of one preset) trained in one process as one
+batched computation: every array carries a leading network axis K, recurrent products are
+batched matrix products, and each network has its own initialisation, noise, trials and
+Adam state. At each step the group draws one task (uniformly from the preset's tasks) and
+one timing; each network gets its own B trials of it.
+
+Why a hand-written backward pass: on a CPU the cost of a training step is the time loop.
+Automatic differentiation keeps every small op of the loop; here the loop holds only the
+recurrent product and a few elementwise ops, and the input projection, readout, weight
+gradients and noise are single large products outside it.
+
+Randomness is a pure function of (seeds, step): the trials of step s come from a numpy
+Generator seeded with (group seeds, s), the noise from TensorFlow's stateless generator
+with the same key. Resuming therefore needs only the step, the parameters and Adam's moments,
+and the same command on the same machine gives bit-identical parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from flexmt import checkpoint as ckpt
+from flexmt import tasks as task_defs
+from flexmt.network import PARAM_NAMES, Network, check_choice, init_network, performance
+
+ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8
+_STREAM_INIT, _STREAM_TRIALS, _STREAM_NOISE, _STREAM_EVAL = 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a training run (the paper's defaults).
+
+    Attributes
+    ----------
+    tasks : code names of the tasks trained on (one drawn uniformly per step).
+    n_rnn : number of recurrent units.
+    activation, w_rec_init, w_rec_coeff : network form and initialisation.
+    learning_rate : Adam step size (β1 0.9, β2 0.999, ε 1e-8).
+    batch_size : trials per step per network.
+    sigma_rec, sigma_x : recurrent and input noise (each scaled by sqrt(2/α)).
+    l2_h, l2_w : activity and weight regularisation.
+    target_perf : stop once every task's performance is at least this.
+    max_steps : stop after this many steps in any case.
+    eval_every : steps between evaluations (and checkpoints).
+    eval_batches, eval_batch_size : evaluation trials per task, each batch with its own timing.
+    preset : name of the preset this came from, if any.
+    """
+
+    tasks: tuple[str, ...]
+    n_rnn: int
+    activation: str = "softplus"
+    w_rec_init: str = "diag"
+    w_rec_coeff: float = 0.8
+    learning_rate: float = 10**-3.5
+    batch_size: int = 64
+    sigma_rec: float = 0.05
+    sigma_x: float = 0.1
+    l2_h: float = 1e-6
+    l2_w: float = 1e-6
+    target_perf: float = 0.95
+    max_steps: int = 400_000
+    eval_every: int = 500
+    eval_batches: int = 8
+    eval_batch_size: int = 32
+    alpha: float = task_defs.ALPHA
+    preset: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tasks", tuple(task_defs.canonical_tasks(self.tasks)))
+        if not self.tasks:
+            raise ValueError("tasks is empty; give at least one task")
+        from flexmt.network import ACTIVATIONS, W_REC_INITS
+
+        check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        check_choice("w_rec_init", self.w_rec_init, W_REC_INITS)
+        positive_ints = ("n_rnn", "batch_size", "max_steps", "eval_every", "eval_batches")
+        for name in (*positive_ints, "eval_batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        for name in ("learning_rate", "alpha"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
+        for name in ("sigma_rec", "sigma_x", "l2_h", "l2_w"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)!r}")
+        if not 0 <= self.target_perf <= 1:
+            raise ValueError(f"target_perf must lie in [0, 1]; got {self.target_perf!r}")
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary of every setting."""
+        out = dataclasses.asdict(self)
+        out["tasks"] = list(self.tasks)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}; allowed: {sorted(known)}")
+        return cls(**values)
+
+    def replace(self, **changes) -> TrainConfig:
+        """A copy with some settings changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+_ALL_BUT_MEMORYANTI = tuple(t for t in task_defs.TASKS if t != "delayanti")
+PRESETS: dict[str, TrainConfig] = {
+    "memorypro": TrainConfig(tasks=("delaygo",), n_rnn=256, preset="memorypro"),
+    "memorypro-memoryanti": TrainConfig(
+        tasks=("delaygo", "delayanti"), n_rnn=256, preset="memorypro-memoryanti"
+    ),
+    "all-softplus": TrainConfig(tasks=task_defs.TASKS, n_rnn=128, preset="all-softplus"),
+    "all-tanh": TrainConfig(
+        tasks=task_defs.TASKS, n_rnn=128, activation="tanh", learning_rate=1e-4, preset="all-tanh"
+    ),
+    "all-retanh": TrainConfig(
+        tasks=task_defs.TASKS,
+        n_rnn=128,
+        activation="retanh",
+        learning_rate=1e-4,
+        preset="all-retanh",
+    ),
+    "pretrain-delaypro-memorypro": TrainConfig(
+        tasks=("fdgo", "delaygo"), n_rnn=256, preset="pretrain-delaypro-memorypro"
+    ),
+    "pretrain-delayanti-memorypro": TrainConfig(
+        tasks=("fdanti", "delaygo"), n_rnn=256, preset="pretrain-delayanti-memorypro"
+    ),
+    "pretrain-all-but-memoryanti": TrainConfig(
+        tasks=_ALL_BUT_MEMORYANTI, n_rnn=256, preset="pretrain-all-but-memoryanti"
+    ),
+}
+PRESET_DESCRIPTIONS = {
+    "memorypro": "Fig. 1: MemoryPro alone, 256 units, softplus",
+    "memorypro-memoryanti": "Fig. 2: MemoryPro + MemoryAnti, 256 units, softplus",
+    "all-softplus": "Figs. 3-5: all 15 tasks, 128 units, softplus",
+    "all-tanh": "Figs. 3-5 comparison: all 15 tasks, 128 units, tanh (lr 1e-4)",
+    "all-retanh": "Figs. 3-5 comparison: all 15 tasks, 128 units, retanh (lr 1e-4)",
+    "pretrain-delaypro-memorypro": "Fig. 6 pretraining: DelayPro + MemoryPro, 256 units",
+    "pretrain-delayanti-memorypro": "Fig. 6 pretraining: DelayAnti + MemoryPro, 256 units",
+    "pretrain-all-but-memoryanti": "Fig. 6 pretraining: all tasks but MemoryAnti, 256 units",
+}
+
+
+def preset(name: str, **overrides) -> TrainConfig:
+    """The named preset's configuration, with optional overrides (e.g. ``max_steps``)."""
+    check_choice("preset", name, tuple(PRESETS))
+    return PRESETS[name].replace(**overrides)
+
+
+def seed_key(seeds: Sequence[int]) -> tuple[int, ...]:
+    """Validate seeds (distinct non-negative integers) and return them as a tuple."""
+    seeds = tuple(seeds)
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0]
+    if not seeds or bad or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct non-negative integers; got {list(seeds)}")
+    return tuple(int(s) for s in seeds)
+
+
+def stream(seeds: Sequence[int], kind: int, step: int) -> np.random.Generator:
+    """The numpy Generator for one purpose (trials, evaluation) at one step of a group."""
+    return np.random.default_rng([kind, step, *seeds])
+
+
+def initial_networks(config: TrainConfig, seeds: Sequence[int]) -> list[Network]:
+    """One freshly initialised network per seed (independent of the group it trains in)."""
+    return [
+        init_network(
+            config.n_rnn,
+            rng=np.random.default_rng([_STREAM_INIT, seed]),
+            activation=config.activation,
+            w_rec_init=config.w_rec_init,
+            w_rec_coeff=config.w_rec_coeff,
+            alpha=config.alpha,
+            sigma_rec=config.sigma_rec,
+            sigma_x=config.sigma_x,
+            tasks=config.tasks,
+        )
+        for seed in seeds
+    ]
+
+
+@dataclass
+class GroupState:
+    """Parameters and Adam moments of K networks, stacked on a leading axis.
+
+    params, adam_m, adam_v: name → (K, ...) float32 arrays; step: completed updates;
+    active: (K,) bool, False for networks that met the criterion and are frozen.
+    """
+
+    params: dict[str, np.ndarray]
+    adam_m: dict[str, np.ndarray]
+    adam_v: dict[str, np.ndarray]
+    step: int = 0
+    active: np.ndarray = field(default_factory=lambda: np.ones(0, bool))
+
+    @classmethod
+    def start(cls, networks: Sequence[Network]) -> GroupState:
+        """Fresh state (step 0, zero moments) for the given networks."""
+        params = {n: np.stack([getattr(net, n) for net in networks]) for n in PARAM_NAMES}
+        zeros = {n: np.zeros_like(a) for n, a in params.items()}
+        return cls(
+            params,
+            zeros,
+            {n: a.copy() for n, a in zeros.items()},
+            0,
+            np.ones(len(networks), bool),
+        )
+
+    def network(self, k: int, config: TrainConfig) -> Network:
+        """Network k of the group as a :class:`Network`."""
+        return Network(
+            **{n: self.params[n][k] for n in PARAM_NAMES},
+            activation=config.activation,
+            alpha=config.alpha,
+            sigma_rec=config.sigma_rec,
+            sigma_x=config.sigma_x,
+            tasks=config.tasks,
+        )
+
+
+def _tf_activation(tf, name: str) -> tuple[Callable, Callable]:
+    """f and its derivative written in terms of the rate r = f(z) (so z need not be kept)."""
+    if name == "softplus":
+        return tf.nn.softplus, lambda r: -tf.math.expm1(-r)
+    if name == "tanh":
+        return tf.tanh, lambda r: 1 - r**2
+    if name == "retanh":
+        return (lambda z: tf.tanh(tf.nn.relu(z))), lambda r: tf.where(r > 0, 1 - r**2, 0.0)
+    return tf.nn.relu, lambda r: tf.cast(r > 0, tf.float32)
+
+
+class GroupTrainer:
+    """TensorFlow graphs for one group: a training step and a noisy forward pass.
+
+    Parameters
+    ----------
+    config : the training settings.
+    seeds : one seed per network; together also the key of every random stream.
+    state : starting parameters, Adam moments, step and active mask.
+    """
+
+    def __init__(self, config: TrainConfig, seeds: Sequence[int], state: GroupState) -> None:
+        import tensorflow as tf
+
+        self._tf = tf
+        self.config = config
+        self.seeds = seed_key(seeds)
+        self._noise_key = int(np.random.SeedSequence(self.seeds).generate_state(1)[0])
+        self.vars = {n: tf.Variable(a) for n, a in state.params.items()}
+        self.m = {n: tf.Variable(a) for n, a in state.adam_m.items()}
+        self.v = {n: tf.Variable(a) for n, a in state.adam_v.items()}
+        self.active = tf.Variable(state.active.astype(np.float32))
+        self.step = state.step
+        self._rollout, self._train_step = self._build()
+
+    def state(self) -> GroupState:
+        """The current state as numpy arrays."""
+        as_np = lambda d: {n: v.numpy() for n, v in d.items()}  # noqa: E731
+        return GroupState(
+            as_np(self.vars), as_np(self.m), as_np(self.v), self.step, self.active.numpy() > 0
+        )
+
+    def freeze(self, k: int) -> None:
+        """Stop updating network k (it met the criterion)."""
+        active = self.active.numpy()
+        active[k] = 0.0
+        self.active.assign(active)
+
+    def train_step(self) -> tuple[str, np.ndarray]:
+        """One Adam step of every active network. Returns the task and (K,) cost_lsq."""
+        cfg, k = self.config, len(self.seeds)
+        rng = stream(self.seeds, _STREAM_TRIALS, self.step)
+        task = cfg.tasks[rng.integers(len(cfg.tasks))]
+        trials = task_defs.make_trials(task, "random", rng=rng, batch_size=k * cfg.batch_size)
+        split = lambda a: a.reshape(a.shape[0], k, cfg.batch_size, -1)  # noqa: E731
+        cost = self._train_step(
+            split(trials.x),
+            self._seed(_STREAM_NOISE, self.step),
+            split(trials.y),
+            split(trials.c_mask),
+            np.float32(self.step + 1),
+        )
+        self.step += 1
+        return task, cost.numpy()
+
+    def outputs(self, x: np.ndarray, seed: np.ndarray) -> np.ndarray:
+        """Noisy outputs of every network on shared inputs x (T, B, n_in) → (K, T, B, 3)."""
+        x = np.broadcast_to(x[:, None], (x.shape[0], len(self.seeds), *x.shape[1:]))
+        return np.moveaxis(self._rollout(x, seed).numpy(), 1, 0)
+
+    def evaluate(self) -> dict[str, dict[str, np.ndarray]]:
+        """Performance and cost_lsq per task, each (K,), on fresh seeded trials with noise.
+
+        Every network sees the same ``eval_batches × eval_batch_size`` trials per task; each
+        batch has its own timing.
+        """
+        cfg = self.config
+        rng = stream(self.seeds, _STREAM_EVAL, self.step)
+        result = {"perf": {}, "cost": {}}
+        for i, task in enumerate(cfg.tasks):
+            perf, cost = [], []
+            for b in range(cfg.eval_batches):
+                trials = task_defs.make_trials(
+                    task, "random", rng=rng, batch_size=cfg.eval_batch_size
+                )
+                seed = self._seed(_STREAM_EVAL, self.step, i * cfg.eval_batches + b + 1)
+                y_hat = self.outputs(trials.x, seed)
+                perf.append(performance(y_hat, trials.y_loc).mean(axis=-1))
+                cost.append((((y_hat - trials.y) * trials.c_mask) ** 2).mean(axis=(1, 2, 3)))
+            result["perf"][task] = np.mean(perf, axis=0)
+            result["cost"][task] = np.mean(cost, axis=0)
+        return result
+
+    def _seed(self, stream_id: int, step: int, index: int = 0) -> np.ndarray:
+        """A stateless-RNG seed unique to (group, stream, step, index)."""
+        return np.array(
+            [self._noise_key, (stream_id << 56) | (step << 16) | (2 * index)], dtype=np.int64
+        )
+
+    def _build(self):
+        tf = self._tf
+        cfg = self.config
+        k = len(self.seeds)
+        alpha = float(cfg.alpha)
+        x_std = float(cfg.sigma_x * math.sqrt(2 / alpha))
+        rec_std = float(cfg.sigma_rec * math.sqrt(2 / alpha))
+        f, fprime = _tf_activation(tf, cfg.activation)
+        trial_spec = [
+            tf.TensorSpec([None, k, None, task_defs.N_INPUT], tf.float32),
+            tf.TensorSpec([2], tf.int64),
+        ]
+        target_spec = tf.TensorSpec([None, k, None, task_defs.N_OUTPUT], tf.float32)
+        w = self.vars
+
+        def noisy_drive(x, seed):
+            """Noisy inputs and the drive x W_in + b + recurrent noise, (T, K, B, N)."""
+            x = x + x_std * tf.random.stateless_normal(tf.shape(x), seed)
+            shape = tf.concat([tf.shape(x)[:3], [cfg.n_rnn]], 0)
+            rec_noise = rec_std * tf.random.stateless_normal(shape, seed + [0, 1])
+            drive = tf.einsum("tkbi,kin->tkbn", x, w["w_in"])
+            return x, drive + w["b"][None, :, None, :] + rec_noise
+
+        def forward(drive):
+            """The time loop: states h and rates r, each (T, K, B, N)."""
+            n_steps = tf.shape(drive)[0]
+            hs = tf.TensorArray(tf.float32, size=n_steps)
+            rs = tf.TensorArray(tf.float32, size=n_steps)
+            h = tf.zeros_like(drive[0])
+            for t in tf.range(n_steps):
+                r = f(drive[t] + tf.matmul(h, w["w_rec"]))
+                h = h + alpha * (r - h)
+                hs = hs.write(t, h)
+                rs = rs.write(t, r)
+            return hs.stack(), rs.stack()
+
+        def backward(d_h, gain):
+            """Backpropagation through time: dL/d(pre-activation), (T, K, B, N)."""
+            n_steps = tf.shape(d_h)[0]
+            ds = tf.TensorArray(tf.float32, size=n_steps)
+            carry = tf.zeros_like(d_h[0])
+            for i in tf.range(n_steps):
+                t = n_steps - 1 - i
+                g = d_h[t] + carry
+                d = g * gain[t]
+                carry = (1 - alpha) * g + tf.matmul(d, w["w_rec"], transpose_b=True)
+                ds = ds.write(t, d)
+            return ds.stack()
+
+        def readout(h):
+            return tf.einsum("tkbn,kno->tkbo", h, w["w_out"]) + w["b_out"][None, :, None, :]
+
+        def adam(grads, t):
+            lr = cfg.learning_rate * tf.sqrt(1 - ADAM_BETA2**t) / (1 - ADAM_BETA1**t)
+            for name, g in grads.items():
+                on = tf.reshape(self.active, [k] + [1] * (len(g.shape) - 1))
+                m = self.m[name].assign(
+                    on * (ADAM_BETA1 * self.m[name] + (1 - ADAM_BETA1) * g)
+                    + (1 - on) * self.m[name]
+                )
+                v = self.v[name].assign(
+                    on * (ADAM_BETA2 * self.v[name] + (1 - ADAM_BETA2) * g**2)
+                    + (1 - on) * self.v[name]
+                )
+                w[name].assign_sub(on * lr * m / (tf.sqrt(v) + ADAM_EPSILON))
+
+        @tf.function(input_signature=trial_spec)
+        def rollout(x, seed):
+            _, drive = noisy_drive(x, seed)
+            return readout(forward(drive)[0])
+
+        def loss_and_grads(x, seed, y, c_mask):
+            """cost_lsq (K,) and the gradient of the whole objective for every parameter."""
+            x, drive = noisy_drive(x, seed)
+            h, r = forward(drive)
+            shape = tf.shape(x)
+            scale = 1.0 / tf.cast(shape[0] * shape[2] * task_defs.N_OUTPUT, tf.float32)
+            err = (readout(h) - y) * c_mask
+            d_y = 2.0 * scale * err * c_mask
+            d_h = tf.einsum("tkbo,kno->tkbn", d_y, w["w_out"]) + cfg.l2_h * h
+            d_pre = backward(d_h, alpha * fprime(r))
+            h_prev = tf.concat([tf.zeros_like(h[:1]), h[:-1]], 0)
+            grads = {
+                "w_in": tf.einsum("tkbi,tkbn->kin", x, d_pre) + cfg.l2_w * w["w_in"],
+                "w_rec": tf.einsum("tkbi,tkbn->kin", h_prev, d_pre) + cfg.l2_w * w["w_rec"],
+                "b": tf.reduce_sum(d_pre, axis=[0, 2]),
+                "w_out": tf.einsum("tkbn,tkbo->kno", h, d_y) + cfg.l2_w * w["w_out"],
+                "b_out": tf.reduce_sum(d_y, axis=[0, 2]),
+            }
+            return scale * tf.reduce_sum(err**2, axis=[0, 2, 3]), grads
+
+        step_spec = [*trial_spec, target_spec, target_spec]
+
+        @tf.function(input_signature=[*step_spec, tf.TensorSpec([], tf.float32)])
+        def train_step(x, seed, y, c_mask, t):
+            cost, grads = loss_and_grads(x, seed, y, c_mask)
+            adam(grads, t)
+            return cost
+
+        self.gradients = tf.function(loss_and_grads, input_signature=step_spec)
+        return rollout, train_step
+
+
+def network_folder(out: str | Path, config: TrainConfig, seed: int) -> Path:
+    """Where network ``seed`` of a run is saved: ``OUT/<preset>-seed<seed>``."""
+    return Path(out) / f"{config.preset or 'custom'}-seed{seed}"
+
+
+def machine_info() -> dict:
+    """The machine a run happened on (for logs and benchmarks)."""
+    import platform
+
+    import tensorflow as tf
+
+    return {
+        "node": platform.node(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+    }
+
+
+def train(
+    config: TrainConfig,
+    seeds: Sequence[int],
+    out: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    command: str = "",
+) -> list[Path]:
+    """Train one network per seed as one batched group; save each in its own folder.
+
+    Evaluates every ``eval_every`` steps (and at step 0); a network whose every task reaches
+    ``target_perf`` is frozen and marked ``criterion``; the run ends when all are frozen or
+    at ``max_steps`` (status ``max_steps``). With ``resume``, continues from the last step
+    every network of the group has saved; ``max_steps`` may be raised on resume.
+
+    Returns
+    -------
+    The network folders, in the order of ``seeds``.
+    """
+    seeds = seed_key(seeds)
+    folders = [network_folder(out, config, s) for s in seeds]
+    if resume:
+        state, logs, elapsed = _resume_group(config, seeds, folders)
+    else:
+        taken = [str(f) for f in folders if f.exists() and any(f.iterdir())]
+        if taken:
+            raise ValueError(
+                f"network folders already exist: {taken}; use --resume or another --out"
+            )
+        state, logs, elapsed = GroupState.start(initial_networks(config, seeds)), None, 0.0
+        machine = machine_info()
+        for folder, seed in zip(folders, seeds, strict=True):
+            doc = ckpt.config_document(config.to_dict(), seed, list(seeds), command)
+            ckpt.write_json(folder / ckpt.CONFIG, {**doc, "machine": machine})
+        logs = [{"status": "running", "evaluations": []} for _ in seeds]
+    trainer = GroupTrainer(config, seeds, state)
+    if not logs[0]["evaluations"] or logs[0]["evaluations"][-1]["step"] < trainer.step:
+        _evaluate_and_save(trainer, folders, logs, elapsed)
+    bar = tqdm(total=config.max_steps, initial=trainer.step, disable=not progress, unit="step")
+    start = time.perf_counter() - elapsed
+    while trainer.step < config.max_steps and trainer.active.numpy().any():
+        trainer.train_step()
+        bar.update(1)
+        if trainer.step % config.eval_every == 0 or trainer.step == config.max_steps:
+            worst = _evaluate_and_save(trainer, folders, logs, time.perf_counter() - start)
+            bar.set_postfix(worst_task_perf=f"{worst:.3f}")
+    bar.close()
+    for folder, log, active in zip(folders, logs, trainer.active.numpy(), strict=True):
+        if active:
+            log["status"] = "max_steps"
+            ckpt.write_json(folder / ckpt.LOG, log)
+    return folders
+
+
+def _evaluate_and_save(trainer: GroupTrainer, folders, logs, elapsed: float) -> float:
+    """Evaluate, log, freeze networks at criterion, checkpoint; return the worst active perf."""
+    cfg = trainer.config
+    result = trainer.evaluate()
+    state = trainer.state()
+    active = state.active.copy()
+    for k, (folder, log) in enumerate(zip(folders, logs, strict=True)):
+        perf = {t: float(result["perf"][t][k]) for t in cfg.tasks}
+        if active[k]:
+            log["evaluations"].append(
+                {
+                    "step": trainer.step,
+                    "trials": trainer.step * cfg.batch_size,
+                    "wall_time": round(elapsed, 3),
+                    "cost": {t: float(result["cost"][t][k]) for t in cfg.tasks},
+                    "perf": perf,
+                }
+            )
+            if min(perf.values()) >= cfg.target_perf:
+                trainer.freeze(k)
+                active[k] = False
+                log["status"] = "criterion"
+        net_state = {
+            kind: {n: a[k] for n, a in getattr(state, kind).items()}
+            for kind in ("params", "adam_m", "adam_v")
+        }
+        ckpt.write_resume(folder, net_state, trainer.step, bool(active[k]), elapsed)
+        ckpt.write_npz(folder / ckpt.PARAMS, net_state["params"])
+        ckpt.write_json(folder / ckpt.LOG, log)
+    worst = [min(result["perf"][t][k] for t in cfg.tasks) for k in np.flatnonzero(active)]
+    return float(min(worst)) if worst else 1.0
+
+
+def _resume_group(config: TrainConfig, seeds: tuple[int, ...], folders: list[Path]):
+    """Rebuild a group's state from its folders at the last step all of them have."""
+    saved, logs = [], []
+    for folder in folders:
+        doc = ckpt.read_config(folder)
+        stored = TrainConfig.from_dict(doc["train"])
+        if stored.replace(max_steps=config.max_steps) != config or doc["group_seeds"] != list(
+            seeds
+        ):
+            raise ValueError(
+                f"{folder} was trained with other settings or seeds; resume with the "
+                f"same preset, settings and --seeds {' '.join(map(str, doc['group_seeds']))}"
+            )
+        saved.append(ckpt.read_resume_states(folder))
+        logs.append(ckpt.read_log(folder))
+    common = set.intersection(*(set(s) for s in saved))
+    if not common:
+        raise ValueError(f"no training state that every folder of the group has in {folders}")
+    step = max(common)
+    states = [s[step] for s in saved]
+    for folder, log in zip(folders, logs, strict=True):
+        log["evaluations"] = [e for e in log["evaluations"] if e["step"] <= step]
+        log["status"] = "running" if log["status"] == "max_steps" else log["status"]
+        doc = ckpt.read_config(folder)
+        doc["train"]["max_steps"] = config.max_steps
+        ckpt.write_json(folder / ckpt.CONFIG, doc)
+    stack = lambda kind: {  # noqa: E731
+        n: np.stack([s[kind][n] for s in states]) for n in PARAM_NAMES
+    }
+    state = GroupState(
+        stack("params"),
+        stack("adam_m"),
+        stack("adam_v"),
+        step,
+        np.array([s["active"] for s in states]),
+    )
+    return state, logs, states[0]["elapsed"]

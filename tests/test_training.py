@@ -1,0 +1,140 @@
+"""Training: exact gradients, learning, determinism, presets, resume after a kill."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from flexmt import checkpoint, load_network, training
+from flexmt.network import evaluate
+from flexmt.training import GroupState, GroupTrainer, TrainConfig, initial_networks
+
+
+def _reference_objective(params, x, y, c_mask, config):
+    """The paper's objective of one network by plain TF ops (autodiff reference)."""
+    h = tf.zeros((x.shape[1], params["w_rec"].shape[0]))
+    f = {"softplus": tf.nn.softplus, "tanh": tf.tanh}[config.activation]
+    states = []
+    for t in range(x.shape[0]):
+        pre = x[t] @ params["w_in"] + h @ params["w_rec"] + params["b"]
+        h = (1 - config.alpha) * h + config.alpha * f(pre)
+        states.append(h)
+    h = tf.stack(states)
+    y_hat = h @ params["w_out"] + params["b_out"]
+    lsq = tf.reduce_mean(((y - y_hat) * c_mask) ** 2)
+    weights = sum(tf.reduce_sum(params[n] ** 2) for n in ("w_in", "w_rec", "w_out"))
+    return lsq + config.l2_h * 0.5 * tf.reduce_sum(h**2) + config.l2_w * 0.5 * weights
+
+
+@pytest.mark.parametrize("activation", ["softplus", "tanh"])
+def test_hand_written_gradients_match_autodiff(activation):
+    config = TrainConfig(
+        tasks=("fdgo",), n_rnn=16, activation=activation, sigma_rec=0.0, sigma_x=0.0,
+        l2_h=1e-2, l2_w=1e-2, w_rec_init="randgauss",
+    )
+    seeds = [3, 4]
+    trainer = GroupTrainer(config, seeds, GroupState.start(initial_networks(config, seeds)))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(9, 2, 5, 20)).astype(np.float32)
+    y = rng.normal(size=(9, 2, 5, 3)).astype(np.float32)
+    c_mask = rng.uniform(0, 2, size=(9, 2, 5, 3)).astype(np.float32)
+    _, grads = trainer.gradients(x, np.array([1, 2]), y, c_mask)
+    for k in range(2):
+        params = {n: tf.Variable(v[k]) for n, v in trainer.state().params.items()}
+        with tf.GradientTape() as tape:
+            loss = _reference_objective(params, x[:, k], y[:, k], c_mask[:, k], config)
+        reference = tape.gradient(loss, params)
+        for name, g in reference.items():
+            np.testing.assert_allclose(grads[name][k], g, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_small_network_learns_delaypro(tmp_path):
+    config = TrainConfig(
+        tasks=("fdgo",), n_rnn=64, learning_rate=3e-3, max_steps=1200, eval_every=200,
+        preset="test-delaypro",
+    )
+    (folder,) = training.train(config, [0], tmp_path, progress=False)
+    log = checkpoint.read_log(folder)
+    assert log["evaluations"][-1]["perf"]["fdgo"] >= 0.9, log["evaluations"][-1]
+    net = load_network(folder)
+    assert evaluate(net, rng=np.random.default_rng(1), trials=256)["fdgo"] >= 0.85
+
+
+def _small_config(**changes):
+    values = dict(tasks=("fdgo", "delaygo"), n_rnn=24, max_steps=30, eval_every=10,
+                  eval_batches=2, preset="tiny")
+    return TrainConfig(**{**values, **changes})
+
+
+def test_same_seed_same_parameters_and_groups_are_independent(tmp_path):
+    a = training.train(_small_config(), [0, 1], tmp_path / "a", progress=False)
+    b = training.train(_small_config(), [0, 1], tmp_path / "b", progress=False)
+    for fa, fb in zip(a, b):
+        for name, value in load_network(fa).params().items():
+            np.testing.assert_array_equal(value, load_network(fb).params()[name])
+    assert not np.array_equal(load_network(a[0]).w_rec, load_network(a[1]).w_rec)
+
+
+def test_existing_folder_is_not_overwritten(tmp_path):
+    (folder,) = training.train(_small_config(max_steps=10), [0], tmp_path, progress=False)
+    before = (folder / "params.npz").read_bytes()
+    with pytest.raises(ValueError, match="already exist"):
+        training.train(_small_config(max_steps=10), [0], tmp_path, progress=False)
+    assert (folder / "params.npz").read_bytes() == before
+
+
+def test_resume_continues_exactly(tmp_path):
+    straight = training.train(_small_config(), [0, 1], tmp_path / "a", progress=False)
+    training.train(_small_config(max_steps=20), [0, 1], tmp_path / "b", progress=False)
+    resumed = training.train(_small_config(), [0, 1], tmp_path / "b", resume=True, progress=False)
+    for fa, fb in zip(straight, resumed):
+        np.testing.assert_array_equal(load_network(fa).w_rec, load_network(fb).w_rec)
+        steps = [e["step"] for e in checkpoint.read_log(fb)["evaluations"]]
+        assert steps == [0, 10, 20, 30]
+    with pytest.raises(ValueError, match="other settings"):
+        training.train(_small_config(n_rnn=12), [0, 1], tmp_path / "b", resume=True)
+
+
+KILLABLE_RUN = """
+import sys
+from flexmt import training
+config = training.TrainConfig(tasks=("fdgo", "delaygo"), n_rnn=24, max_steps=400, eval_every=5,
+                              eval_batches=1, preset="tiny")
+training.train(config, [0, 1], sys.argv[1], resume=sys.argv[2] == "1", progress=False)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.7, 1.9])
+def test_kill_at_any_moment_resumes(tmp_path, delay):
+    out = tmp_path / "run"
+    run = [sys.executable, "-c", KILLABLE_RUN, str(out)]
+    proc = subprocess.Popen([*run, "0"])
+    folders = [out / "tiny-seed0", out / "tiny-seed1"]
+    deadline = time.time() + 120
+    while not (folders[1] / "log.json").exists() and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for folder in folders:  # whatever moment it died, every folder loads
+        load_network(folder)
+    before = checkpoint.read_log(folders[0])["evaluations"]
+    subprocess.run([*run, "1"], check=True)
+    after = checkpoint.read_log(folders[0])
+    assert after["status"] in ("criterion", "max_steps")
+    assert after["evaluations"][-1]["step"] == 400 or after["status"] == "criterion"
+    # at most one evaluation interval was lost: the kept evaluations are unchanged
+    kept = [e for e in before if e["step"] <= after["evaluations"][len(before) - 2]["step"]]
+    for old, new in zip(kept, after["evaluations"]):
+        assert (old["step"], old["perf"]) == (new["step"], new["perf"])
+    straight = training.train(
+        TrainConfig(tasks=("fdgo", "delaygo"), n_rnn=24, max_steps=400, eval_every=5,
+                    eval_batches=1, preset="tiny"), [0, 1], tmp_path / "straight", progress=False,
+    )
+    np.testing.assert_array_equal(load_network(straight[0]).w_rec, load_network(folders[0]).w_rec)
