@@ -354,21 +354,26 @@ class GroupTrainer:
             x = x + x_std * tf.random.stateless_normal(tf.shape(x), seed)
             shape = tf.concat([tf.shape(x)[:3], [cfg.n_rnn]], 0)
             rec_noise = rec_std * tf.random.stateless_normal(shape, seed + [0, 1])
-            drive = tf.einsum("tkbi,kin->tkbn", x, w["w_in"])
+            drive = tf.matmul(x, w["w_in"])
             return x, drive + w["b"][None, :, None, :] + rec_noise
 
         def forward(drive):
-            """The time loop: states h and rates r, each (T, K, B, N)."""
+            """The time loop: states h, (T, K, B, N). Only h is kept (see ``rates``)."""
             n_steps = tf.shape(drive)[0]
             hs = tf.TensorArray(tf.float32, size=n_steps)
-            rs = tf.TensorArray(tf.float32, size=n_steps)
             h = tf.zeros_like(drive[0])
             for t in tf.range(n_steps):
-                r = f(drive[t] + tf.matmul(h, w["w_rec"]))
-                h = h + alpha * (r - h)
+                h = (1 - alpha) * h + alpha * f(drive[t] + tf.matmul(h, w["w_rec"]))
                 hs = hs.write(t, h)
-                rs = rs.write(t, r)
-            return hs.stack(), rs.stack()
+            return hs.stack()
+
+        def rates(h, h_prev):
+            """f(pre-activation) recovered from consecutive states, outside the loop.
+
+            Exact where f = 0 (the same float32 product (1 − α)h_prev is subtracted), so
+            the derivative masks of relu and retanh are exact too.
+            """
+            return (h - (1 - alpha) * h_prev) / alpha
 
         def backward(d_h, gain):
             """Backpropagation through time: dL/d(pre-activation), (T, K, B, N)."""
@@ -383,8 +388,14 @@ class GroupTrainer:
                 ds = ds.write(t, d)
             return ds.stack()
 
+        def by_network(a):
+            """(T, K, B, n) → (K, T·B, n), so weight gradients are one product per network."""
+            if k > 1:
+                a = tf.transpose(a, [1, 0, 2, 3])
+            return tf.reshape(a, [k, -1, a.shape[-1]])
+
         def readout(h):
-            return tf.einsum("tkbn,kno->tkbo", h, w["w_out"]) + w["b_out"][None, :, None, :]
+            return tf.matmul(h, w["w_out"]) + w["b_out"][None, :, None, :]
 
         def adam(grads, t):
             lr = cfg.learning_rate * tf.sqrt(1 - ADAM_BETA2**t) / (1 - ADAM_BETA1**t)
@@ -403,25 +414,26 @@ class GroupTrainer:
         @tf.function(input_signature=trial_spec)
         def rollout(x, seed):
             _, drive = noisy_drive(x, seed)
-            return readout(forward(drive)[0])
+            return readout(forward(drive))
 
         def loss_and_grads(x, seed, y, c_mask):
             """cost_lsq (K,) and the gradient of the whole objective for every parameter."""
             x, drive = noisy_drive(x, seed)
-            h, r = forward(drive)
+            h = forward(drive)
+            h_prev = tf.concat([tf.zeros_like(h[:1]), h[:-1]], 0)
             shape = tf.shape(x)
             scale = 1.0 / tf.cast(shape[0] * shape[2] * task_defs.N_OUTPUT, tf.float32)
             err = (readout(h) - y) * c_mask
             d_y = 2.0 * scale * err * c_mask
-            d_h = tf.einsum("tkbo,kno->tkbn", d_y, w["w_out"]) + cfg.l2_h * h
-            d_pre = backward(d_h, alpha * fprime(r))
-            h_prev = tf.concat([tf.zeros_like(h[:1]), h[:-1]], 0)
+            d_h = tf.matmul(d_y, w["w_out"], transpose_b=True) + cfg.l2_h * h
+            d_pre = backward(d_h, alpha * fprime(rates(h, h_prev)))
+            d_pre, h, h_prev, x, d_y = (by_network(a) for a in (d_pre, h, h_prev, x, d_y))
             grads = {
-                "w_in": tf.einsum("tkbi,tkbn->kin", x, d_pre) + cfg.l2_w * w["w_in"],
-                "w_rec": tf.einsum("tkbi,tkbn->kin", h_prev, d_pre) + cfg.l2_w * w["w_rec"],
-                "b": tf.reduce_sum(d_pre, axis=[0, 2]),
-                "w_out": tf.einsum("tkbn,tkbo->kno", h, d_y) + cfg.l2_w * w["w_out"],
-                "b_out": tf.reduce_sum(d_y, axis=[0, 2]),
+                "w_in": tf.matmul(x, d_pre, transpose_a=True) + cfg.l2_w * w["w_in"],
+                "w_rec": tf.matmul(h_prev, d_pre, transpose_a=True) + cfg.l2_w * w["w_rec"],
+                "b": tf.reduce_sum(d_pre, axis=1),
+                "w_out": tf.matmul(h, d_y, transpose_a=True) + cfg.l2_w * w["w_out"],
+                "b_out": tf.reduce_sum(d_y, axis=1),
             }
             return scale * tf.reduce_sum(err**2, axis=[0, 2, 3]), grads
 

@@ -18,7 +18,9 @@ def test_rollout_matches_original(original_dir, task):
     trials = make_trials(task, "test")
     rollout = net.run(trials.x)
     np.testing.assert_allclose(rollout.y_hat, ref["y_hat"], atol=1e-4)
-    np.testing.assert_allclose(rollout.h[:, ref["h_subset_batch_index"]], ref["h_subset"], atol=1e-4)
+    np.testing.assert_allclose(
+        rollout.h[:, ref["h_subset_batch_index"]], ref["h_subset"], atol=1e-4
+    )
     cost_lsq, cost_reg = objective(net, trials)
     np.testing.assert_allclose(cost_lsq, ref["cost_lsq"], rtol=1e-4)
     np.testing.assert_allclose(cost_reg, ref["cost_reg"], rtol=1e-4)

@@ -1,7 +1,5 @@
 """Training: exact gradients, learning, determinism, presets, resume after a kill."""
 
-import json
-import os
 import signal
 import subprocess
 import sys
@@ -35,8 +33,14 @@ def _reference_objective(params, x, y, c_mask, config):
 @pytest.mark.parametrize("activation", ["softplus", "tanh"])
 def test_hand_written_gradients_match_autodiff(activation):
     config = TrainConfig(
-        tasks=("fdgo",), n_rnn=16, activation=activation, sigma_rec=0.0, sigma_x=0.0,
-        l2_h=1e-2, l2_w=1e-2, w_rec_init="randgauss",
+        tasks=("fdgo",),
+        n_rnn=16,
+        activation=activation,
+        sigma_rec=0.0,
+        sigma_x=0.0,
+        l2_h=1e-2,
+        l2_w=1e-2,
+        w_rec_init="randgauss",
     )
     seeds = [3, 4]
     trainer = GroupTrainer(config, seeds, GroupState.start(initial_networks(config, seeds)))
@@ -56,7 +60,11 @@ def test_hand_written_gradients_match_autodiff(activation):
 
 def test_small_network_learns_delaypro(tmp_path):
     config = TrainConfig(
-        tasks=("fdgo",), n_rnn=64, learning_rate=3e-3, max_steps=1200, eval_every=200,
+        tasks=("fdgo",),
+        n_rnn=64,
+        learning_rate=3e-3,
+        max_steps=1200,
+        eval_every=200,
         preset="test-delaypro",
     )
     (folder,) = training.train(config, [0], tmp_path, progress=False)
@@ -67,15 +75,21 @@ def test_small_network_learns_delaypro(tmp_path):
 
 
 def _small_config(**changes):
-    values = dict(tasks=("fdgo", "delaygo"), n_rnn=24, max_steps=30, eval_every=10,
-                  eval_batches=2, preset="tiny")
+    values = dict(
+        tasks=("fdgo", "delaygo"),
+        n_rnn=24,
+        max_steps=30,
+        eval_every=10,
+        eval_batches=2,
+        preset="tiny",
+    )
     return TrainConfig(**{**values, **changes})
 
 
 def test_same_seed_same_parameters_and_groups_are_independent(tmp_path):
     a = training.train(_small_config(), [0, 1], tmp_path / "a", progress=False)
     b = training.train(_small_config(), [0, 1], tmp_path / "b", progress=False)
-    for fa, fb in zip(a, b):
+    for fa, fb in zip(a, b, strict=False):
         for name, value in load_network(fa).params().items():
             np.testing.assert_array_equal(value, load_network(fb).params()[name])
     assert not np.array_equal(load_network(a[0]).w_rec, load_network(a[1]).w_rec)
@@ -93,7 +107,7 @@ def test_resume_continues_exactly(tmp_path):
     straight = training.train(_small_config(), [0, 1], tmp_path / "a", progress=False)
     training.train(_small_config(max_steps=20), [0, 1], tmp_path / "b", progress=False)
     resumed = training.train(_small_config(), [0, 1], tmp_path / "b", resume=True, progress=False)
-    for fa, fb in zip(straight, resumed):
+    for fa, fb in zip(straight, resumed, strict=False):
         np.testing.assert_array_equal(load_network(fa).w_rec, load_network(fb).w_rec)
         steps = [e["step"] for e in checkpoint.read_log(fb)["evaluations"]]
         assert steps == [0, 10, 20, 30]
@@ -131,10 +145,19 @@ def test_kill_at_any_moment_resumes(tmp_path, delay):
     assert after["evaluations"][-1]["step"] == 400 or after["status"] == "criterion"
     # at most one evaluation interval was lost: the kept evaluations are unchanged
     kept = [e for e in before if e["step"] <= after["evaluations"][len(before) - 2]["step"]]
-    for old, new in zip(kept, after["evaluations"]):
+    for old, new in zip(kept, after["evaluations"], strict=False):
         assert (old["step"], old["perf"]) == (new["step"], new["perf"])
     straight = training.train(
-        TrainConfig(tasks=("fdgo", "delaygo"), n_rnn=24, max_steps=400, eval_every=5,
-                    eval_batches=1, preset="tiny"), [0, 1], tmp_path / "straight", progress=False,
+        TrainConfig(
+            tasks=("fdgo", "delaygo"),
+            n_rnn=24,
+            max_steps=400,
+            eval_every=5,
+            eval_batches=1,
+            preset="tiny",
+        ),
+        [0, 1],
+        tmp_path / "straight",
+        progress=False,
     )
     np.testing.assert_array_equal(load_network(straight[0]).w_rec, load_network(folders[0]).w_rec)
