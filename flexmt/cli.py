@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int)
     p.add_argument("--target-perf", type=float)
     p.add_argument("--eval-every", type=int)
-    p.add_argument("--resume", action="store_true", help="continue the runs in --out")
+    p.add_argument("--resume", action="store_true", help="continue the runs in --out (start them if absent)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
 

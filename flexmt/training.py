@@ -483,7 +483,8 @@ def train(
     Evaluates every ``eval_every`` steps (and at step 0); a network whose every task reaches
     ``target_perf`` is frozen and marked ``criterion``; the run ends when all are frozen or
     at ``max_steps`` (status ``max_steps``). With ``resume``, continues from the last step
-    every network of the group has saved; ``max_steps`` may be raised on resume.
+    every network of the group has saved (or starts them, if none exists yet); ``max_steps``
+    may be raised on resume.
 
     Returns
     -------
@@ -491,6 +492,8 @@ def train(
     """
     seeds = seed_key(seeds)
     folders = [network_folder(out, config, s) for s in seeds]
+    if resume and not any((f / ckpt.CONFIG).exists() for f in folders):
+        resume = False  # nothing to resume yet: start, so one command serves every session
     if resume:
         state, logs, elapsed = _resume_group(config, seeds, folders)
     else:
