@@ -1,0 +1,65 @@
+"""The command line: tables, training, and one clear line with exit code 2 on bad input."""
+
+import json
+
+import pytest
+
+from flexmt.cli import main
+
+
+def test_tasks_table(capsys):
+    assert main(["tasks"]) == 0
+    out = capsys.readouterr().out
+    assert "MemoryPro" in out and "delaygo" in out and "Stimulus1, Memory1" in out
+
+
+def test_presets(capsys):
+    assert main(["presets"]) == 0
+    assert "all-softplus" in capsys.readouterr().out
+    assert main(["presets", "all-tanh"]) == 0
+    settings = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert settings["activation"] == "tanh" and settings["learning_rate"] == 1e-4
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--preset", "nope", "--out", "X"], "unknown preset 'nope'; allowed: memorypro"),
+        (["train", "--preset", "memorypro", "--out", "X", "--max-steps", "0"], "max_steps"),
+        (["train", "--preset", "memorypro", "--out", "X", "--target-perf", "2"], "target_perf"),
+        (["train", "--preset", "memorypro", "--out", "X", "--seeds", "1", "1"], "distinct"),
+        (["evaluate", "missing-folder"], "not a network folder"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("flexmt: error:") and message in err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_train_resume_and_evaluate(capsys, tmp_path):
+    argv = [
+        "train",
+        "--preset",
+        "memorypro",
+        "--seeds",
+        "3",
+        "--out",
+        str(tmp_path),
+        "--max-steps",
+        "2",
+        "--eval-every",
+        "1",
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    assert "max_steps at step 2" in capsys.readouterr().out
+    assert main(argv) == 2  # refuses to overwrite
+    assert "already exist" in capsys.readouterr().err
+    assert main([*argv[:-3], "--max-steps", "3", "--eval-every", "1", "--resume", "--quiet"]) == 0
+    log = json.loads((tmp_path / "memorypro-seed3" / "log.json").read_text())
+    assert [e["step"] for e in log["evaluations"]] == [0, 1, 2, 3]
+    assert main(["evaluate", str(tmp_path / "memorypro-seed3"), "--trials", "8"]) == 0
+    assert "MemoryPro" in capsys.readouterr().out
