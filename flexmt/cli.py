@@ -1,4 +1,4 @@
-"""The ``flexmt`` command line: tasks, presets, train, evaluate.
+"""The ``flexmt`` command line: tasks, presets, train, evaluate, notebook.
 
 Every user error (unknown task or preset, invalid setting, missing or corrupt folder, a
 folder from a newer format) prints one line ``flexmt: error: ...`` and exits with code 2,
@@ -79,6 +79,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     print(f"{'worst':<22} {min(perf.values()):.3f}")
 
 
+def _cmd_notebook(args: argparse.Namespace) -> None:
+    import yaml
+
+    from flexmt import book
+
+    parameters = {}
+    for key, value in args.parameter:
+        try:
+            parameters[key] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ValueError(f"parameter {key}: {value!r} is not a YAML value ({err})") from None
+    print(book.execute(args.name, args.out, parameters))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``flexmt``."""
     parser = argparse.ArgumentParser(prog="flexmt", description=__doc__.splitlines()[0])
@@ -97,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int)
     p.add_argument("--target-perf", type=float)
     p.add_argument("--eval-every", type=int)
-    p.add_argument("--resume", action="store_true", help="continue the runs in --out (start them if absent)")
+    p.add_argument(
+        "--resume", action="store_true", help="continue the runs in --out (start them if absent)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
 
@@ -106,6 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=512, help="trials per task")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("notebook", help="execute one notebook of the book with other parameters")
+    p.add_argument("name", help="notebook name (e.g. supp1_tasks) or path of a notebooks/*.py")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="set a parameter of the notebook; VALUE is read as YAML (repeatable)",
+    )
+    p.add_argument(
+        "--out", default="runs/notebooks", help="folder for NAME.ipynb and what it writes"
+    )
+    p.set_defaults(func=_cmd_notebook)
     return parser
 
 

@@ -262,7 +262,8 @@ class GroupTrainer:
         self._tf = tf
         self.config = config
         self.seeds = seed_key(seeds)
-        self._noise_key = int(np.random.SeedSequence(self.seeds).generate_state(1)[0])
+        # each network's noise depends on its own seed only, not on the group it is in
+        self._noise_keys = [int(np.random.SeedSequence((s,)).generate_state(1)[0]) for s in seeds]
         self.vars = {n: tf.Variable(a) for n, a in state.params.items()}
         self.m = {n: tf.Variable(a) for n, a in state.adam_m.items()}
         self.v = {n: tf.Variable(a) for n, a in state.adam_v.items()}
@@ -329,10 +330,9 @@ class GroupTrainer:
         return result
 
     def _seed(self, stream_id: int, step: int, index: int = 0) -> np.ndarray:
-        """A stateless-RNG seed unique to (group, stream, step, index)."""
-        return np.array(
-            [self._noise_key, (stream_id << 56) | (step << 16) | (2 * index)], dtype=np.int64
-        )
+        """Stateless-RNG seeds (K, 2), one per network, unique to (stream, step, index)."""
+        counter = (stream_id << 56) | (step << 16) | (2 * index)
+        return np.array([[key, counter] for key in self._noise_keys], dtype=np.int64)
 
     def _build(self):
         tf = self._tf
@@ -344,18 +344,24 @@ class GroupTrainer:
         f, fprime = _tf_activation(tf, cfg.activation)
         trial_spec = [
             tf.TensorSpec([None, k, None, task_defs.N_INPUT], tf.float32),
-            tf.TensorSpec([2], tf.int64),
+            tf.TensorSpec([k, 2], tf.int64),
         ]
         target_spec = tf.TensorSpec([None, k, None, task_defs.N_OUTPUT], tf.float32)
         w = self.vars
 
-        def noisy_drive(x, seed):
+        def normal(shape, seeds, offset):
+            """Standard normal noise (T, K, B, n), network k's part drawn from seeds[k]."""
+            shape = tf.concat([shape[:1], [1], shape[2:]], 0)
+            return tf.concat(
+                [tf.random.stateless_normal(shape, seeds[i] + [0, offset]) for i in range(k)], 1
+            )
+
+        def noisy_drive(x, seeds):
             """Noisy inputs and the drive x W_in + b + recurrent noise, (T, K, B, N)."""
-            x = x + x_std * tf.random.stateless_normal(tf.shape(x), seed)
+            x = x + x_std * normal(tf.shape(x), seeds, 0)
             shape = tf.concat([tf.shape(x)[:3], [cfg.n_rnn]], 0)
-            rec_noise = rec_std * tf.random.stateless_normal(shape, seed + [0, 1])
-            drive = tf.matmul(x, w["w_in"])
-            return x, drive + w["b"][None, :, None, :] + rec_noise
+            drive = tf.matmul(x, w["w_in"]) + w["b"][None, :, None, :]
+            return x, drive + rec_std * normal(shape, seeds, 1)
 
         def forward(drive):
             """The time loop: states h, (T, K, B, N). Only h is kept (see ``rates``)."""

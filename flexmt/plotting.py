@@ -1,0 +1,234 @@
+"""Figures of the book: small functions that draw one kind of panel each.
+
+Every function takes flexmt's plain data (:class:`flexmt.tasks.Trials`, arrays) and returns
+the matplotlib objects it made; nothing here computes a result that a figure then states.
+Time axes are in ms (``flexmt.tasks.DT`` per step); periods carry the reader names of
+:func:`flexmt.tasks.period_names` (Context, Stimulus, Memory, Response, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from flexmt import tasks as task_defs
+
+# One colour per kind of period; numbered periods (Stimulus1, Memory2) share their kind's.
+PERIOD_COLORS = {
+    "Context": "#e6e6e6",
+    "Stimulus": "#cfe2f3",
+    "Memory": "#fff2cc",
+    "Response": "#d9ead3",
+}
+# Every reader period name, in the order periods happen within a trial.
+PERIOD_ORDER = (
+    "Context",
+    "Stimulus",
+    "Stimulus1",
+    "Memory",
+    "Memory1",
+    "Stimulus2",
+    "Memory2",
+    "Response",
+)
+# Input channels drawn in Supp. Fig. 1: column of Trials.x, label, colour, line style.
+INPUT_LINES = (
+    (0, "fixation", "black", "-"),
+    (1, "modality 1 sin θ", "tab:blue", "-"),
+    (2, "modality 1 cos θ", "tab:blue", "--"),
+    (3, "modality 2 sin θ", "tab:orange", "-"),
+    (4, "modality 2 cos θ", "tab:orange", "--"),
+)
+TARGET_LINES = (
+    (0, "fixation", "black", "-"),
+    (1, "sin of response", "tab:purple", "-"),
+    (2, "cos of response", "tab:purple", "--"),
+)
+
+
+def period_color(name: str) -> str:
+    """Colour of a period given its reader name (``"Memory1"`` has the colour of Memory)."""
+    return PERIOD_COLORS[name.rstrip("0123456789")]
+
+
+def period_spans(trials: task_defs.Trials) -> list[tuple[str, float, float]]:
+    """The periods of a batch of trials in time order.
+
+    Parameters
+    ----------
+    trials : a batch of one task (all its trials share their timing).
+
+    Returns
+    -------
+    ``(reader name, start ms, end ms)`` for each period, half-open.
+    """
+    spans = []
+    for name in task_defs.period_names(trials.task):
+        period = trials.period_slice(name)
+        spans.append((name, period.start * task_defs.DT, period.stop * task_defs.DT))
+    return spans
+
+
+def period_table(batches: Sequence[task_defs.Trials]):
+    """When each period of each batch starts and ends, as a table a page can show.
+
+    Parameters
+    ----------
+    batches : one batch per task.
+
+    Returns
+    -------
+    ``pandas.DataFrame``, one row per task (paper name): the trial length in ms, then
+    ``"start–end"`` in ms for each period of :data:`PERIOD_ORDER` the task has ("" if not).
+    """
+    import pandas as pd
+
+    rows = {}
+    for trials in batches:
+        spans = {name: f"{start:.0f}–{end:.0f}" for name, start, end in period_spans(trials)}
+        rows[task_defs.PAPER_NAMES[trials.task]] = {
+            "trial (ms)": trials.n_steps * task_defs.DT,
+            **{name: spans.get(name, "") for name in PERIOD_ORDER},
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    return table.loc[:, (table != "").any()]
+
+
+def shade_periods(ax: Axes, trials: task_defs.Trials, *, label: bool = True) -> None:
+    """Shade each period of ``trials`` on ``ax`` (time in ms) and name it above the axes.
+
+    Names alternate between two heights so that short neighbouring periods stay legible.
+    """
+    for k, (name, start, end) in enumerate(period_spans(trials)):
+        ax.axvspan(start, end, color=period_color(name), zorder=0, linewidth=0)
+        if label:
+            ax.text(
+                (start + end) / 2,
+                1.03 + 0.14 * (k % 2),
+                name,
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
+    ax.set_xlim(0, trials.n_steps * task_defs.DT)
+
+
+def _draw_channels(ax: Axes, values: np.ndarray, lines: Sequence[tuple]) -> None:
+    time_ms = np.arange(len(values)) * task_defs.DT
+    for column, label, color, style in lines:
+        ax.plot(time_ms, values[:, column], color=color, linestyle=style, label=label, lw=1.2)
+
+
+def plot_trial(
+    trials: task_defs.Trials, index: int = 0, *, axes: Sequence[Axes] | None = None
+) -> tuple[Axes, Axes]:
+    """Inputs (top) and targets (bottom) of one trial, its periods shaded and named.
+
+    Parameters
+    ----------
+    trials : a batch of one task.
+    index : which trial of the batch, ``0 <= index < trials.batch_size``.
+    axes : two axes to draw into (inputs, targets); new ones if None.
+
+    Returns
+    -------
+    The (inputs, targets) axes. The rule input (one-hot, on for the whole trial) is not
+    drawn; the title names the task.
+    """
+    if not 0 <= index < trials.batch_size:
+        raise ValueError(f"trial index {index} outside the batch of {trials.batch_size} trials")
+    if axes is None:
+        _, axes = plt.subplots(2, 1, sharex=True, figsize=(4.5, 3.2), layout="constrained")
+    ax_in, ax_out = axes
+    for ax, values, lines in (
+        (ax_in, trials.x[:, index], INPUT_LINES),
+        (ax_out, trials.y[:, index], TARGET_LINES),
+    ):
+        shade_periods(ax, trials, label=ax is ax_in)
+        _draw_channels(ax, values, lines)
+        ax.set_ylim(-1.7, 1.7)
+        ax.set_yticks([-1, 0, 1])
+    ax_in.tick_params(labelbottom=False)
+    ax_in.set_title(task_defs.PAPER_NAMES[trials.task], pad=24, fontsize=10)
+    ax_in.set_ylabel("input")
+    ax_out.set_ylabel("target")
+    ax_out.set_xlabel("time (ms)")
+    return ax_in, ax_out
+
+
+def channel_legend_handles() -> list[Line2D]:
+    """Legend entries of the input and target lines of :func:`plot_trial`."""
+    seen = {}
+    for _, label, color, style in INPUT_LINES + TARGET_LINES:
+        seen.setdefault(label, Line2D([], [], color=color, linestyle=style, label=label))
+    return list(seen.values())
+
+
+def period_legend_handles() -> list[Patch]:
+    """Legend entries of the period colours."""
+    return [Patch(color=color, label=name) for name, color in PERIOD_COLORS.items()]
+
+
+def plot_tasks(batches: Sequence[task_defs.Trials], index: int = 0, *, ncols: int = 3) -> Figure:
+    """Supp. Fig. 1: inputs and targets of one trial of each task, in a grid.
+
+    Parameters
+    ----------
+    batches : one batch per task, drawn in this order.
+    index : which trial of each batch.
+    ncols : tasks per row.
+
+    Returns
+    -------
+    The figure: per task an input panel above a target panel, one legend at the top.
+    """
+    nrows = -(-len(batches) // ncols)
+    fig = plt.figure(figsize=(4.6 * ncols, 3.4 * nrows + 0.6), layout="constrained")
+    cells = fig.subfigures(nrows, ncols, squeeze=False).ravel()
+    for trials, cell in zip(batches, cells, strict=False):
+        plot_trial(trials, index, axes=cell.subplots(2, 1, sharex=True))
+    handles = channel_legend_handles() + period_legend_handles()
+    fig.legend(handles=handles, loc="outside upper center", ncols=6, frameon=False, fontsize=9)
+    return fig
+
+
+def plot_task_schematic(names: Sequence[str] | None = None) -> Figure:
+    """Timeline of every task's periods in its "test" trial: one bar per task.
+
+    Parameters
+    ----------
+    names : tasks to draw (code or paper names); all 15 if None.
+
+    Returns
+    -------
+    The figure: tasks top to bottom in rule order, periods as coloured segments (ms).
+    """
+    codes = task_defs.canonical_tasks(names if names is not None else "all")
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(codes) + 1.2))
+    for row, code in enumerate(codes):
+        trials = task_defs.make_trials(code, "explicit", batch_size=1)
+        for name, start, end in period_spans(trials):
+            ax.barh(row, end - start, left=start, color=period_color(name), edgecolor="white")
+            ax.text((start + end) / 2, row, name, ha="center", va="center", fontsize=6)
+    ax.set_yticks(range(len(codes)), [task_defs.PAPER_NAMES[c] for c in codes], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("time in the test trial (ms)")
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    ax.legend(
+        handles=period_legend_handles(),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=4,
+        frameon=False,
+        fontsize=8,
+    )
+    fig.tight_layout()
+    return fig

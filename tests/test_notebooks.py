@@ -1,0 +1,154 @@
+"""The book's notebooks: each runs in quick mode, stops at once on a bad parameter, and
+follows the conventions of ``flexmt.book`` (every ``notebooks/*.py`` is picked up).
+"""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from flexmt import book, cli
+
+NAMES = book.notebook_names()
+FIGURES = [n for n in NAMES if n != book.REPORT]
+# A value no notebook accepts, for each parameter the notebooks validate.
+BAD_VALUES = {
+    "task": "NoSuchTask",
+    "tasks": ["MemoryPro", "NoSuchTask"],
+    "period": "NoSuchPeriod",
+    "periods": ["Memory", "NoSuchPeriod"],
+    "network": "no-such-network",
+    "preset": "no-such-preset",
+    "mode": "no-such-mode",
+}
+BAD_CASES = [(n, p) for n in NAMES for p in book.notebook_parameters(n) if p in BAD_VALUES]
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory):
+    """One folder for every notebook of the module, so the report sees the others' records."""
+    return tmp_path_factory.mktemp("notebooks")
+
+
+def _outputs(nb) -> list:
+    return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_in_quick_mode(name, out_dir):
+    nb = nbformat.read(book.execute(name, out_dir, {"quick": True}), as_version=4)
+    outputs = _outputs(nb)
+    assert not [o for o in outputs if o.output_type == "error"]
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and all("remove-cell" in c.metadata.tags for c in injected)
+    stderr = "".join(o.text for o in outputs if o.get("name") == "stderr")
+    assert not re.search(r"tensorflow|oneDNN|absl", stderr, re.IGNORECASE), stderr
+    if name in FIGURES:
+        assert any("image/png" in o.get("data", {}) for o in outputs), "no inline figure"
+        assert (out_dir / book.RECORDS / f"{name}.json").is_file(), "no book.record"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_follows_the_conventions(name):
+    nb = book.read_notebook(name)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert set(book.REQUIRED_PARAMETERS) <= set(book.notebook_parameters(name))
+    assert "book.check_parameters(" in book.validation_cell(name)
+    source = "\n".join(cell.source for cell in nb.cells)
+    assert "matplotlib.use(" not in source, "figures must appear inline"
+    toc = (book.ROOT / "_toc.yml").read_text()
+    assert f"file: book/_generated/{name}\n" in toc, f"add book/_generated/{name} to _toc.yml"
+
+
+@pytest.mark.parametrize(("name", "parameter"), BAD_CASES)
+def test_bad_parameter_stops_at_the_first_cell(name, parameter, tmp_path):
+    with pytest.raises(book.NotebookError, match=r"ValueError: .*allowed: ") as err:
+        book.execute(name, tmp_path, {parameter: BAD_VALUES[parameter], "quick": True})
+    assert err.value.cell_source.strip() == book.validation_cell(name).strip()
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_notebook_and_parameter_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown notebook 'fig99'; allowed: .*supp1_tasks"):
+        book.execute("fig99", tmp_path)
+    with pytest.raises(ValueError, match="unknown parameter 'colour' .*allowed: .*quick"):
+        book.execute("supp1_tasks", tmp_path, {"colour": "red"})
+    with pytest.raises(ValueError, match="unknown parameter 'out_dir'"):
+        book.execute("supp1_tasks", tmp_path, {"out_dir": "elsewhere"})
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_notebook_reports_one_line_errors(tmp_path, capsys):
+    assert cli.main(["notebook", "supp1_tasks", "-p", "tasks", "[DelayPro", "--out", "x"]) == 2
+    assert cli.main(["notebook", "supp1_tasks", "-p", "colour", "red"]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2 and all(e.startswith("flexmt: error: ") for e in errors)
+    assert "not a YAML value" in errors[0] and "unknown parameter 'colour'" in errors[1]
+
+
+def test_check_parameters_normalises_and_names_allowed_values():
+    params = book.check_parameters(
+        tasks=["MemoryPro", "delayanti"], periods=["memory", "stim1"], seeds=[0, 2], quick=False
+    )
+    assert params["tasks"] == ["delaygo", "delayanti"]
+    assert params["periods"] == ["Memory", "Stimulus"]
+    assert book.check_parameters(task="IntegrationModality1", period="stim2")["period"] == (
+        "Stimulus2"
+    )
+    assert book.check_parameters(out_dir="x", colour="red") == {
+        "out_dir": Path("x"),
+        "colour": "red",
+    }
+    bad = [
+        ({"tasks": ["MemoryPro"], "period": "Stimulus2"}, "unknown period 'Stimulus2'.*Memory"),
+        ({"period": "Memory"}, "period needs the task"),
+        ({"network": "nowhere"}, "unknown network 'nowhere'.*allowed: "),
+        ({"preset": "fig9"}, "unknown preset 'fig9'; allowed: memorypro"),
+        ({"seeds": [1, 1]}, "distinct"),
+        ({"n_starting_states": 0}, "integer >= 1"),
+        ({"quick": "yes"}, "True or False"),
+        ({"mode": "train"}, "allowed: test, random"),
+    ]
+    for values, message in bad:
+        with pytest.raises(ValueError, match=message):
+            book.check_parameters(**values)
+
+
+def test_resolve_network_finds_original_and_reference_folders(original_dir):
+    assert book.resolve_network(original_dir) == original_dir
+    for folder in book.ZOO.glob("*/config.json"):
+        assert book.resolve_network(folder.parent.name) == book.ZOO / folder.parent.name
+
+
+def test_records_round_trip_into_the_report_table(tmp_path):
+    book.record(
+        "supp1_tasks",
+        "Supp. Fig. 1: claim",
+        {"tasks drawn": np.int64(15), "ratio": 0.123456, "range": "1–2"},
+        tmp_path,
+        paper={"tasks drawn": "15"},
+    )
+    record = json.loads((tmp_path / "records" / "supp1_tasks.json").read_text())
+    assert record["numbers"] == {"tasks drawn": 15, "ratio": 0.123456, "range": "1–2"}
+    table = book.report_table(book.read_records(tmp_path))
+    assert table.loc[("Supp. Fig. 1: claim", "ratio")].tolist() == ["0.1235", "—"]
+    assert table.loc[("Supp. Fig. 1: claim", "tasks drawn")].tolist() == ["15", "15"]
+    with pytest.raises(ValueError, match="have no measured number"):
+        book.record("x", "claim", {"a": 1}, tmp_path, paper={"b": "2"})
+    with pytest.raises(ValueError, match="numbers or text"):
+        book.record("x", "claim", {"a": [1, 2]}, tmp_path)
+
+
+def test_library_noise_is_dropped_from_stderr():
+    noise = (
+        "2025-01-01 10:00:00.123456: I tensorflow/core/util/port.cc:153] oneDNN custom "
+        "operations are on.\nWARNING: All log messages before absl::InitializeLog() is called\n"
+    )
+    assert book._quiet({"output_type": "stream", "name": "stderr", "text": noise}) is None
+    kept = book._quiet({"output_type": "stream", "name": "stderr", "text": noise + "100%|##|\n"})
+    assert kept["text"] == "100%|##|\n"
+    stdout = {"output_type": "stream", "name": "stdout", "text": noise}
+    assert book._quiet(stdout) == stdout
