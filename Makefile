@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: test lint book venv clean
+.PHONY: test lint book browser venv clean
 
 $(BIN)/flexmt: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,22 @@ lint: venv
 	$(BIN)/ruff check flexmt tests benchmarks notebooks
 	$(BIN)/ruff format --check flexmt tests benchmarks notebooks
 
-test: lint
+test: lint browser
 	$(BIN)/pytest -q
 
-book: venv
+# Execute every notebook, build _build/html (warnings are errors), then open every page of
+# the built book in headless Chromium (tests/test_book.py; see book/running.md).
+book: venv browser
 	$(BIN)/python -m flexmt.book
+	FLEXMT_BOOK_HTML=_build/html $(BIN)/pytest -q tests/test_book.py
+
+# Debian's Chromium for the browser test of the book; Playwright drives it, never downloads one.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser: $(CHROMIUM)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
 clean:
 	rm -rf _build book/_generated

@@ -17,11 +17,11 @@ names the notebook, the error and the cell. One notebook with other parameters::
 
     flexmt notebook supp1_tasks -p tasks "[MemoryPro, MemoryAnti]" -p seed 3 --out runs/nb
 
-Writing a figure notebook
--------------------------
-Copy ``notebooks/supp1_tasks.py``; the tests pick up every ``notebooks/*.py`` by themselves.
+To write a figure notebook, copy ``notebooks/supp1_tasks.py`` (the tests pick up every
+``notebooks/*.py`` by themselves) and keep its shape:
 
-- The first cell is Markdown: the figure's title and the question the page answers.
+- The first cell is Markdown: the figure's title and the question the page answers; then a
+  code cell of imports.
 - One code cell is tagged ``parameters`` (``# %% tags=["parameters"]``) and assigns every
   knob a literal default. ``quick`` (bool) and ``out_dir`` (str) are required: the tests run
   every notebook with ``quick=True`` (keep that under a minute), and files the notebook
@@ -35,8 +35,8 @@ Copy ``notebooks/supp1_tasks.py``; the tests pick up every ``notebooks/*.py`` by
   page beside the paper's values::
 
       book.record("fig1_memorypro", "Fig. 1: MemoryPro's memory period is a ring attractor",
-                  {"fixed points on the ring": 312, "max |λ| on the ring": 0.998},
-                  out_dir, paper={"max |λ| on the ring": "≈ 1 (marginally stable)"})
+                  {"fixed points on the ring": n_ring, "max |λ| on the ring": max_abs_eig},
+                  params["out_dir"], paper={"max |λ| on the ring": "≈ 1 (marginally stable)"})
 
 - Add the page to ``_toc.yml`` (``book/_generated/<name>``) under "Figures".
 """
@@ -55,20 +55,24 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from flexmt import tasks as task_defs
 
+if TYPE_CHECKING:
+    import nbformat
+    import pandas as pd
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-ZOO = Path(__file__).resolve().parent / "zoo"
 GENERATED = Path("book", "_generated")  # below a book root; git-ignored
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "book")
 REPORT = "report"  # the notebook that gathers every record; executed last
 RECORDS, FIGURES = "records", "figures"
 REQUIRED_PARAMETERS = ("quick", "out_dir")
-MODES = ("test", "random")
+MODES = ("test", "random")  # the trial modes a notebook's ``mode`` parameter may take
 KERNEL_ENVIRONMENT = {
     "TF_CPP_MIN_LOG_LEVEL": "2",  # TensorFlow's start-up lines never reach a page
     "TF_ENABLE_ONEDNN_OPTS": "0",
@@ -98,9 +102,9 @@ class NotebookError(ValueError):
 
 
 # ----------------------------------------------------------------------------- notebooks
-def notebook_names(folder: str | Path = NOTEBOOKS) -> list[str]:
+def notebook_names() -> list[str]:
     """Names of the notebooks (``notebooks/*.py`` stems) in build order: ``report`` last."""
-    names = sorted(path.stem for path in Path(folder).glob("*.py"))
+    names = sorted(path.stem for path in NOTEBOOKS.glob("*.py"))
     return [n for n in names if n != REPORT] + [n for n in names if n == REPORT]
 
 
@@ -115,21 +119,21 @@ def notebook_path(name: str | Path) -> Path:
     raise ValueError(f"unknown notebook {str(name)!r}; allowed: {', '.join(notebook_names())}")
 
 
-def read_notebook(name: str | Path):
+def read_notebook(name: str | Path) -> nbformat.NotebookNode:
     """The notebook as an ``nbformat.NotebookNode``, converted from py:percent by Jupytext."""
     import jupytext
 
     return jupytext.read(notebook_path(name))
 
 
-def _tagged(nb, tag: str) -> int:
+def _tagged(nb: nbformat.NotebookNode, tag: str) -> int:
     for index, cell in enumerate(nb.cells):
         if tag in cell.metadata.get("tags", []):
             return index
     raise ValueError(f"notebook has no cell tagged {tag!r}")
 
 
-def _parameters_of(nb) -> dict[str, object]:
+def _parameters_of(nb: nbformat.NotebookNode) -> dict[str, object]:
     defaults = {}
     for node in ast.parse(nb.cells[_tagged(nb, "parameters")].source).body:
         target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
@@ -265,17 +269,21 @@ def execute(
 
 # ----------------------------------------------------------------------------- parameters
 def resolve_network(name: str | Path) -> Path:
-    """Folder of a network given a path or the name of a reference network in ``flexmt/zoo``.
+    """Folder of a network given its path or the name of a reference network (:mod:`flexmt.zoo`).
 
-    Raises ValueError naming the available reference networks.
+    Raises ValueError naming the reference networks.
     """
-    for folder in (Path(name), ZOO / str(name)):
-        if (folder / "config.json").is_file() or (folder / "hp.json").is_file():
-            return folder
-    available = sorted(p.parent.name for p in ZOO.glob("*/config.json"))
+    from flexmt import zoo
+
+    path = Path(name)
+    if (path / "config.json").is_file() or (path / "hp.json").is_file():
+        return path
+    available = zoo.names()
+    if str(name) in available:
+        return zoo.folder(str(name))
     raise ValueError(
-        f"unknown network {str(name)!r}: neither a network folder nor a reference network; "
-        f"allowed: {', '.join(available) or 'none trained yet'}, or a folder path"
+        f"unknown network {str(name)!r}: not a network folder; allowed: "
+        f"{', '.join(available) or 'no reference network yet'}, or a network folder's path"
     )
 
 
@@ -427,23 +435,22 @@ def _text(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def report_table(records: Sequence[dict]):
-    """The records as one table: a row per number, indexed by (paper's claim, quantity).
+def report_table(records: Sequence[dict]) -> pd.DataFrame:
+    """The records as one table, a row per number.
 
     Returns
     -------
-    ``pandas.DataFrame`` with columns "measured here" and "paper" (text, "—" where the paper
-    gives no value).
+    ``pandas.DataFrame`` with columns "paper's claim" (given on the first row of each record
+    only), "quantity", "measured here" and "paper" (text; "—" where the paper gives none).
     """
     import pandas as pd
 
     rows = [
-        (rec["claim"], quantity, _text(value), rec["paper"].get(quantity, "—"))
+        ("" if k else rec["claim"], quantity, _text(value), rec["paper"].get(quantity, "—"))
         for rec in records
-        for quantity, value in rec["numbers"].items()
+        for k, (quantity, value) in enumerate(rec["numbers"].items())
     ]
-    table = pd.DataFrame(rows, columns=["paper's claim", "quantity", "measured here", "paper"])
-    return table.set_index(["paper's claim", "quantity"])
+    return pd.DataFrame(rows, columns=["paper's claim", "quantity", "measured here", "paper"])
 
 
 # ----------------------------------------------------------------------------- build
@@ -469,7 +476,9 @@ def stage(dest: str | Path) -> Path:
     for source in BOOK_SOURCES:
         src = ROOT / source
         if src.is_dir():
-            shutil.copytree(src, dest / source, ignore=shutil.ignore_patterns("_generated"))
+            shutil.copytree(
+                src, dest / source, ignore=shutil.ignore_patterns("_generated"), dirs_exist_ok=True
+            )
         else:
             dest.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / source)
@@ -510,7 +519,8 @@ def build(root: str | Path = ROOT, *, quick: bool = False) -> Path:
     """
     root = Path(root).resolve()
     generated = root / GENERATED
-    shutil.rmtree(generated, ignore_errors=True)
+    for stale in (generated, root / "_build" / "html"):  # no page of an earlier build survives
+        shutil.rmtree(stale, ignore_errors=True)
     draw_prose_figures(generated / FIGURES)
     parameters = {"quick": True} if quick else {}
     names = notebook_names()
@@ -528,6 +538,39 @@ def _check_records(out_dir: Path, names: Sequence[str]) -> None:
     missing = [n for n in names if not (out_dir / RECORDS / f"{n}.json").is_file()]
     if missing:
         raise NotebookError(f"notebooks {missing} ran but recorded no numbers (book.record)")
+
+
+def setup(app) -> dict:
+    """Sphinx extension (listed in ``_config.yml``): the ``api-modules`` directive.
+
+    In ``book/api.md``, each line of an ``api-modules`` block names a module, documented by
+    autodoc under a heading of its own, so adding a module to the API page is one line.
+    """
+    app.add_directive("api-modules", _api_modules_directive())
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def _api_modules_directive() -> type:
+    from docutils import nodes
+    from docutils.statemachine import StringList
+    from sphinx.util.docutils import SphinxDirective
+
+    class ApiModules(SphinxDirective):
+        has_content = True
+
+        def run(self) -> list:
+            sections = []
+            for name in filter(None, (line.strip() for line in self.content)):
+                section = nodes.section(ids=[nodes.make_id(f"api {name}")])
+                section += nodes.title(text=name)
+                # autodoc writes reST, which a MyST page parses only inside eval-rst.
+                rst = ["```{eval-rst}", f".. automodule:: {name}", "```"]
+                body = StringList(rst, source=self.get_source_info()[0])
+                self.state.nested_parse(body, self.content_offset, section)
+                sections.append(section)
+            return sections
+
+    return ApiModules
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The ``flexmt`` command line: tasks, presets, train, evaluate, notebook.
+"""The ``flexmt`` command line: tasks, presets, train, evaluate, notebook, zoo, sweep.
 
 Every user error (unknown task or preset, invalid setting, missing or corrupt folder, a
 folder from a newer format) prints one line ``flexmt: error: ...`` and exits with code 2,
@@ -13,6 +13,10 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flexmt.training import TrainConfig
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -38,7 +42,11 @@ def _cmd_presets(args: argparse.Namespace) -> None:
             print(json.dumps(config.to_dict(), indent=1))
 
 
-def _cmd_train(args: argparse.Namespace) -> None:
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The TrainConfig of parsed ``flexmt train`` arguments: the preset with its overrides.
+
+    Also used to check that a recorded command gives the recorded config (``flexmt.zoo``).
+    """
     from flexmt import training
 
     overrides = {
@@ -50,8 +58,14 @@ def _cmd_train(args: argparse.Namespace) -> None:
         )
         if value is not None
     }
-    config = training.preset(args.preset, **overrides)
-    command = "flexmt " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    return training.preset(args.preset, **overrides)
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from flexmt import training
+
+    config = train_config(args)
+    command = "flexmt " + " ".join(shlex.quote(a) for a in args.argv)
     folders = training.train(
         config,
         args.seeds,
@@ -89,8 +103,56 @@ def _cmd_notebook(args: argparse.Namespace) -> None:
         try:
             parameters[key] = yaml.safe_load(value)
         except yaml.YAMLError as err:
-            raise ValueError(f"parameter {key}: {value!r} is not a YAML value ({err})") from None
+            problem = getattr(err, "problem", None) or "unreadable"
+            raise ValueError(f"parameter {key}: {value!r} is not YAML ({problem})") from None
     print(book.execute(args.name, args.out, parameters))
+
+
+def _cmd_zoo(args: argparse.Namespace) -> None:
+    from flexmt import zoo
+
+    if args.json:
+        print(json.dumps([e.to_dict() for e in zoo.list(args.root)], indent=1))
+    else:
+        print(zoo.table_markdown(args.root))
+
+
+def _cmd_zoo_hash(args: argparse.Namespace) -> None:
+    from flexmt import zoo
+
+    for e in zoo.write_provenance(args.root) if args.write else zoo.list(args.root):
+        print(f"{e.params_sha256 or '-':<64}  {e.name}")
+
+
+def _cmd_zoo_verify(args: argparse.Namespace) -> None:
+    from flexmt import zoo
+
+    problems = zoo.verify(args.names, root=args.root, trials=args.trials, retrain=args.retrain)
+    for name, found in problems.items():
+        print(f"{name}: " + ("\n  ".join(("FAILED", *found)) if found else "ok"))
+    failed = [name for name, found in problems.items() if found]
+    if failed:
+        raise ValueError(f"provenance check failed for {', '.join(failed)}")
+
+
+def _cmd_sweep(args: argparse.Namespace) -> None:
+    from flexmt import sweep
+
+    jobs = sweep.read_spec(args.spec)
+    for job in jobs:
+        print(f"{job.action:<6} {job.command}")
+    if args.dry_run:
+        return
+    results = sweep.run(
+        jobs,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+        connect_timeout=args.timeout,
+        progress=not args.quiet,
+    )
+    failed = [r for r in results if r.error]
+    if failed:
+        raise ValueError(f"{len(failed)} of {len(results)} jobs failed; run again to resume them")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,13 +200,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="runs/notebooks", help="folder for NAME.ipynb and what it writes"
     )
     p.set_defaults(func=_cmd_notebook)
+
+    p = sub.add_parser("zoo", help="table of the shipped networks; hash, verify")
+    p.add_argument("--root", help="zoo folder (default: the shipped flexmt/zoo)")
+    p.add_argument("--json", action="store_true", help="every field, per-task performance")
+    p.set_defaults(func=_cmd_zoo)
+    zoo_sub = p.add_subparsers(dest="zoo_command")
+    q = zoo_sub.add_parser("hash", help="sha256 of each network's parameters")
+    q.add_argument("--write", action="store_true", help="store it in finished networks' folders")
+    q.set_defaults(func=_cmd_zoo_hash)
+    q = zoo_sub.add_parser("verify", help="check that each network is what its folder claims")
+    q.add_argument("names", nargs="*", help="networks to check (default: all)")
+    q.add_argument("--trials", type=int, default=256, help="fresh trials per task")
+    q.add_argument("--retrain", action="store_true", help="also replay eval_every steps")
+    q.set_defaults(func=_cmd_zoo_verify)
+
+    p = sub.add_parser("sweep", help="train the jobs of a YAML spec through Dask")
+    p.add_argument("spec", help="sweep spec (see flexmt.sweep)")
+    p.add_argument("--workers", type=int, default=2, help="processes of the local cluster")
+    p.add_argument("--scheduler", help="address of an existing Dask scheduler")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds to reach the scheduler")
+    p.add_argument("--dry-run", action="store_true", help="show what would run, run nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sweep)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for user errors)."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # recorded in config.json as the command that reproduces a network
     try:
         args.func(args)
     except (ValueError, FileNotFoundError) as err:

@@ -54,10 +54,11 @@ class FinderSettings:
     ======================  ===========  ===========================================================
     tol_q                   1e-12        a state has converged once its q < tol_q (paper, per
                                          period; use 1e-9 for interpolation sweeps)
-    tol_dq                  1e-3         a state has stalled, and stops, when its lowest q fell by
-                                         less than this fraction over the last ``dq_window``
-                                         iterations (slow points; the float32 floor of q)
-    dq_window               200          iterations between stall checks
+    tol_dq                  1e-3         a state has stalled, and stops, when the lowest q of its
+                                         last ``dq_window`` iterations is not below (1 − tol_dq) ×
+                                         the lowest q of the window before (slow points, and
+                                         rounding noise at q ≈ 1e-13 in float32); 0 disables
+    dq_window               200          iterations per stall window
     max_iters               5000         most Adam iterations per state (FixedPointFinder)
     learning_rate           1.0          initial learning rate of every state (FixedPointFinder)
     lr_decrease             0.95         rate × this whenever the state's q increased
@@ -411,7 +412,8 @@ class _Carry(NamedTuple):
     norms: object  # (B, clip_window) recent gradient norms (−inf: not yet seen)
     x_best: object  # (B, N) lowest-q state so far
     q_best: object  # (B,)
-    q_window: object  # (B,) q_best at the last stall check
+    window_min: object  # (B,) lowest q in the current stall window
+    last_window_min: object  # (B,) lowest q in the previous stall window
     done: object  # (B,) bool
     n_iters: object  # (B,) int32 iteration at which the state stopped
 
@@ -447,9 +449,11 @@ def _iteration(tf, step, s: FinderSettings, ranks, u, c: _Carry, t) -> _Carry:
     improved = q < c.q_best
     x_best = tf.where(improved[:, None], c.x, c.x_best)
     q_best = tf.where(improved, q, c.q_best)
+    window_min = tf.minimum(c.window_min, q)
     at_check = tf.equal(t % s.dq_window, 0)
-    stalled = at_check & (q_best > (1 - s.tol_dq) * c.q_window)
-    q_window = tf.where(at_check, q_best, c.q_window)
+    stalled = at_check & (window_min > (1 - s.tol_dq) * c.last_window_min)
+    last_window_min = tf.where(at_check, window_min, c.last_window_min)
+    window_min = tf.where(at_check, tf.fill(tf.shape(q), tf.constant(np.inf, dtype)), window_min)
     stop = (q_best < s.tol_q) | stalled | ~tf.math.is_finite(q) | (t >= s.max_iters)
     n_iters = tf.where(stop & ~c.done, t, c.n_iters)
     done = c.done | stop
@@ -477,7 +481,9 @@ def _iteration(tf, step, s: FinderSettings, ranks, u, c: _Carry, t) -> _Carry:
     v_hat = v / (1 - tf.pow(tf.constant(s.adam_beta2, dtype), count))
     x = c.x - lr[:, None] * m_hat / (tf.sqrt(v_hat) + s.adam_epsilon)
     x = tf.where(done[:, None], c.x, x)
-    return _Carry(x, m, v, lr, successes, q, norms, x_best, q_best, q_window, done, n_iters)
+    return _Carry(
+        x, m, v, lr, successes, q, norms, x_best, q_best, window_min, last_window_min, done, n_iters
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -498,6 +504,7 @@ def _compiled_chunk(step: StepFunction, s: FinderSettings, n_units: int, n_in: i
         spec(),
         spec(s.clip_window),
         spec(n_units),
+        spec(),
         spec(),
         spec(),
         spec(kind=tf.bool),
@@ -531,7 +538,8 @@ def _start(tf, states: np.ndarray, s: FinderSettings) -> _Carry:
         norms=tf.fill((b, s.clip_window), tf.constant(-np.inf, x.dtype)),
         x_best=x,
         q_best=inf,
-        q_window=inf,
+        window_min=inf,
+        last_window_min=inf,
         done=tf.zeros((b,), tf.bool),
         n_iters=tf.zeros((b,), tf.int32),
     )

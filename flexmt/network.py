@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from flexmt import tasks as task_defs
 
@@ -140,12 +141,14 @@ class Network:
         drive = x @ self.w_in + self.b
         sigma = np.float32(np.sqrt(2.0 / self.alpha) * self.sigma_rec)
         states = np.empty((n_steps, batch, self.n_rnn), np.float32)
-        for t in range(n_steps):
-            pre = drive[t] + h @ self.w_rec
-            if noise:
-                pre += sigma * rng.standard_normal(pre.shape, dtype=np.float32)
-            h = (1 - self.alpha) * h + self.alpha * f(pre)
-            states[t] = h
+        # small products: a second BLAS thread costs more than it gives, badly so under load
+        with threadpool_limits(1, user_api="blas"):
+            for t in range(n_steps):
+                pre = drive[t] + h @ self.w_rec
+                if noise:
+                    pre += sigma * rng.standard_normal(pre.shape, dtype=np.float32)
+                h = (1 - self.alpha) * h + self.alpha * f(pre)
+                states[t] = h
         return Rollout(h=states, y_hat=states @ self.w_out + self.b_out)
 
     def step_function(self) -> Callable:

@@ -9,6 +9,7 @@ Time axes are in ms (``flexmt.tasks.DT`` per step); periods carry the reader nam
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,6 +19,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from flexmt import tasks as task_defs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # One colour per kind of period; numbered periods (Stimulus1, Memory2) share their kind's.
 PERIOD_COLORS = {
@@ -75,7 +79,7 @@ def period_spans(trials: task_defs.Trials) -> list[tuple[str, float, float]]:
     return spans
 
 
-def period_table(batches: Sequence[task_defs.Trials]):
+def period_table(batches: Sequence[task_defs.Trials]) -> pd.DataFrame:
     """When each period of each batch starts and ends, as a table a page can show.
 
     Parameters
@@ -190,7 +194,7 @@ def plot_tasks(batches: Sequence[task_defs.Trials], index: int = 0, *, ncols: in
     The figure: per task an input panel above a target panel, one legend at the top.
     """
     nrows = -(-len(batches) // ncols)
-    fig = plt.figure(figsize=(4.6 * ncols, 3.4 * nrows + 0.6), layout="constrained")
+    fig = plt.figure(figsize=(3.7 * ncols, 3.1 * nrows + 0.6), layout="constrained")
     cells = fig.subfigures(nrows, ncols, squeeze=False).ravel()
     for trials, cell in zip(batches, cells, strict=False):
         plot_trial(trials, index, axes=cell.subplots(2, 1, sharex=True))

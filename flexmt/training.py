@@ -24,6 +24,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -249,62 +250,118 @@ def _tf_activation(tf, name: str) -> tuple[Callable, Callable]:
 class GroupTrainer:
     """TensorFlow graphs for one group: a training step and a noisy forward pass.
 
+    The K networks are split into ``n_streams`` contiguous parts whose computations are
+    independent, so TensorFlow runs them concurrently on separate cores. The numbers each
+    network sees do not depend on the split.
+
     Parameters
     ----------
     config : the training settings.
-    seeds : one seed per network; together also the key of every random stream.
+    seeds : one seed per network; together they also key the group's trials.
     state : starting parameters, Adam moments, step and active mask.
+    n_streams : concurrent parts (default: min(K, number of CPUs)).
     """
 
-    def __init__(self, config: TrainConfig, seeds: Sequence[int], state: GroupState) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        seeds: Sequence[int],
+        state: GroupState,
+        n_streams: int | None = None,
+    ) -> None:
         import tensorflow as tf
 
         self._tf = tf
         self.config = config
         self.seeds = seed_key(seeds)
-        # each network's noise depends on its own seed only, not on the group it is in
-        self._noise_keys = [int(np.random.SeedSequence((s,)).generate_state(1)[0]) for s in seeds]
-        self.vars = {n: tf.Variable(a) for n, a in state.params.items()}
-        self.m = {n: tf.Variable(a) for n, a in state.adam_m.items()}
-        self.v = {n: tf.Variable(a) for n, a in state.adam_v.items()}
-        self.active = tf.Variable(state.active.astype(np.float32))
+        k = len(self.seeds)
+        n_streams = min(k, n_streams or os.cpu_count() or 1)
+        bounds = np.linspace(0, k, n_streams + 1).round().astype(int)
+        self._parts = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        self._vars = [self._variables(state, part) for part in self._parts]
         self.step = state.step
-        self._rollout, self._train_step = self._build()
+        self._prefetch = ThreadPoolExecutor(max_workers=1)
+        self._pending: tuple[int, Future] | None = None
+        self._rollout, self._train_step, self.gradients = self._build()
+
+    def _variables(self, state: GroupState, part: slice) -> dict:
+        tf = self._tf
+        return {
+            "w": {n: tf.Variable(a[part]) for n, a in state.params.items()},
+            "m": {n: tf.Variable(a[part]) for n, a in state.adam_m.items()},
+            "v": {n: tf.Variable(a[part]) for n, a in state.adam_v.items()},
+            "active": tf.Variable(state.active[part].astype(np.float32)),
+        }
 
     def state(self) -> GroupState:
         """The current state as numpy arrays."""
-        as_np = lambda d: {n: v.numpy() for n, v in d.items()}  # noqa: E731
-        return GroupState(
-            as_np(self.vars), as_np(self.m), as_np(self.v), self.step, self.active.numpy() > 0
-        )
+
+        def gather(kind):
+            return {
+                n: np.concatenate([v[kind][n].numpy() for v in self._vars]) for n in PARAM_NAMES
+            }
+
+        active = np.concatenate([v["active"].numpy() for v in self._vars]) > 0
+        return GroupState(gather("w"), gather("m"), gather("v"), self.step, active)
+
+    @property
+    def active(self) -> np.ndarray:
+        """(K,) bool: networks still being trained."""
+        return np.concatenate([v["active"].numpy() for v in self._vars]) > 0
 
     def freeze(self, k: int) -> None:
         """Stop updating network k (it met the criterion)."""
-        active = self.active.numpy()
-        active[k] = 0.0
-        self.active.assign(active)
+        for part, v in zip(self._parts, self._vars, strict=True):
+            if part.start <= k < part.stop:
+                active = v["active"].numpy()
+                active[k - part.start] = 0.0
+                v["active"].assign(active)
 
-    def train_step(self) -> tuple[str, np.ndarray]:
-        """One Adam step of every active network. Returns the task and (K,) cost_lsq."""
+    def _noise(self, kind: int, step: int, index: int, shape: tuple[int, int]) -> tuple:
+        """Standard normal input and recurrent noise, (T, K, B, n_in) and (T, K, B, N).
+
+        Network k's noise comes from a Generator keyed by (kind, step, index, seed_k) alone.
+        """
+        x_noise, rec_noise = [], []
+        for seed in self.seeds:
+            rng = np.random.default_rng([kind, step, index, seed])
+            x_noise.append(rng.standard_normal((*shape, task_defs.N_INPUT), np.float32))
+            rec_noise.append(rng.standard_normal((*shape, self.config.n_rnn), np.float32))
+        return np.stack(x_noise, 1), np.stack(rec_noise, 1)
+
+    def _step_inputs(self, step: int) -> tuple[str, list[np.ndarray]]:
+        """Trials and noise of a training step: a pure function of (seeds, step)."""
         cfg, k = self.config, len(self.seeds)
-        rng = stream(self.seeds, _STREAM_TRIALS, self.step)
+        rng = stream(self.seeds, _STREAM_TRIALS, step)
         task = cfg.tasks[rng.integers(len(cfg.tasks))]
         trials = task_defs.make_trials(task, "random", rng=rng, batch_size=k * cfg.batch_size)
         split = lambda a: a.reshape(a.shape[0], k, cfg.batch_size, -1)  # noqa: E731
-        cost = self._train_step(
-            split(trials.x),
-            self._seed(_STREAM_NOISE, self.step),
-            split(trials.y),
-            split(trials.c_mask),
-            np.float32(self.step + 1),
-        )
+        noise = self._noise(_STREAM_NOISE, step, 0, (trials.n_steps, cfg.batch_size))
+        return task, [split(trials.x), *noise, split(trials.y), split(trials.c_mask)]
+
+    def _inputs_for(self, step: int) -> tuple[str, list[np.ndarray]]:
+        """This step's inputs (prepared in the background) and start preparing the next."""
+        if self._pending is None or self._pending[0] != step:
+            self._pending = (step, self._prefetch.submit(self._step_inputs, step))
+        ready = self._pending[1]
+        self._pending = (step + 1, self._prefetch.submit(self._step_inputs, step + 1))
+        return ready.result()
+
+    def train_step(self) -> tuple[str, np.ndarray]:
+        """One Adam step of every active network. Returns the task and (K,) cost_lsq."""
+        task, inputs = self._inputs_for(self.step)
+        cost = self._train_step(*inputs, np.float32(self.step + 1))
         self.step += 1
         return task, cost.numpy()
 
-    def outputs(self, x: np.ndarray, seed: np.ndarray) -> np.ndarray:
-        """Noisy outputs of every network on shared inputs x (T, B, n_in) → (K, T, B, 3)."""
+    def outputs(self, x: np.ndarray, index: int = 0) -> np.ndarray:
+        """Noisy outputs of every network on shared inputs x (T, B, n_in) → (K, T, B, 3).
+
+        ``index`` selects independent noise for different batches at the same step.
+        """
         x = np.broadcast_to(x[:, None], (x.shape[0], len(self.seeds), *x.shape[1:]))
-        return np.moveaxis(self._rollout(x, seed).numpy(), 1, 0)
+        noise = self._noise(_STREAM_EVAL, self.step, index, (x.shape[0], x.shape[2]))
+        return np.moveaxis(self._rollout(x, *noise).numpy(), 1, 0)
 
     def evaluate(self) -> dict[str, dict[str, np.ndarray]]:
         """Performance and cost_lsq per task, each (K,), on fresh seeded trials with noise.
@@ -321,49 +378,34 @@ class GroupTrainer:
                 trials = task_defs.make_trials(
                     task, "random", rng=rng, batch_size=cfg.eval_batch_size
                 )
-                seed = self._seed(_STREAM_EVAL, self.step, i * cfg.eval_batches + b + 1)
-                y_hat = self.outputs(trials.x, seed)
+                y_hat = self.outputs(trials.x, index=i * cfg.eval_batches + b + 1)
                 perf.append(performance(y_hat, trials.y_loc).mean(axis=-1))
                 cost.append((((y_hat - trials.y) * trials.c_mask) ** 2).mean(axis=(1, 2, 3)))
             result["perf"][task] = np.mean(perf, axis=0)
             result["cost"][task] = np.mean(cost, axis=0)
         return result
 
-    def _seed(self, stream_id: int, step: int, index: int = 0) -> np.ndarray:
-        """Stateless-RNG seeds (K, 2), one per network, unique to (stream, step, index)."""
-        counter = (stream_id << 56) | (step << 16) | (2 * index)
-        return np.array([[key, counter] for key in self._noise_keys], dtype=np.int64)
-
     def _build(self):
         tf = self._tf
         cfg = self.config
-        k = len(self.seeds)
         alpha = float(cfg.alpha)
         x_std = float(cfg.sigma_x * math.sqrt(2 / alpha))
         rec_std = float(cfg.sigma_rec * math.sqrt(2 / alpha))
         f, fprime = _tf_activation(tf, cfg.activation)
-        trial_spec = [
-            tf.TensorSpec([None, k, None, task_defs.N_INPUT], tf.float32),
-            tf.TensorSpec([k, 2], tf.int64),
-        ]
-        target_spec = tf.TensorSpec([None, k, None, task_defs.N_OUTPUT], tf.float32)
-        w = self.vars
+        k = len(self.seeds)
 
-        def normal(shape, seeds, offset):
-            """Standard normal noise (T, K, B, n), network k's part drawn from seeds[k]."""
-            shape = tf.concat([shape[:1], [1], shape[2:]], 0)
-            return tf.concat(
-                [tf.random.stateless_normal(shape, seeds[i] + [0, offset]) for i in range(k)], 1
-            )
+        def spec(n):
+            return tf.TensorSpec([None, k, None, n], tf.float32)
 
-        def noisy_drive(x, seeds):
+        noisy_spec = [spec(task_defs.N_INPUT), spec(task_defs.N_INPUT), spec(cfg.n_rnn)]
+        step_spec = [*noisy_spec, spec(task_defs.N_OUTPUT), spec(task_defs.N_OUTPUT)]
+
+        def noisy_drive(w, x, x_noise, rec_noise):
             """Noisy inputs and the drive x W_in + b + recurrent noise, (T, K, B, N)."""
-            x = x + x_std * normal(tf.shape(x), seeds, 0)
-            shape = tf.concat([tf.shape(x)[:3], [cfg.n_rnn]], 0)
-            drive = tf.matmul(x, w["w_in"]) + w["b"][None, :, None, :]
-            return x, drive + rec_std * normal(shape, seeds, 1)
+            x = x + x_std * x_noise
+            return x, tf.matmul(x, w["w_in"]) + w["b"][None, :, None, :] + rec_std * rec_noise
 
-        def forward(drive):
+        def forward(w, drive):
             """The time loop: states h, (T, K, B, N). Only h is kept (see ``rates``)."""
             n_steps = tf.shape(drive)[0]
             hs = tf.TensorArray(tf.float32, size=n_steps)
@@ -381,7 +423,7 @@ class GroupTrainer:
             """
             return (h - (1 - alpha) * h_prev) / alpha
 
-        def backward(d_h, gain):
+        def backward(w, d_h, gain):
             """Backpropagation through time: dL/d(pre-activation), (T, K, B, N)."""
             n_steps = tf.shape(d_h)[0]
             ds = tf.TensorArray(tf.float32, size=n_steps)
@@ -396,43 +438,26 @@ class GroupTrainer:
 
         def by_network(a):
             """(T, K, B, n) → (K, T·B, n), so weight gradients are one product per network."""
-            if k > 1:
+            k_part = a.shape[1]
+            if k_part > 1:
                 a = tf.transpose(a, [1, 0, 2, 3])
-            return tf.reshape(a, [k, -1, a.shape[-1]])
+            return tf.reshape(a, [k_part, -1, a.shape[-1]])
 
-        def readout(h):
+        def readout(w, h):
             return tf.matmul(h, w["w_out"]) + w["b_out"][None, :, None, :]
 
-        def adam(grads, t):
-            lr = cfg.learning_rate * tf.sqrt(1 - ADAM_BETA2**t) / (1 - ADAM_BETA1**t)
-            for name, g in grads.items():
-                on = tf.reshape(self.active, [k] + [1] * (len(g.shape) - 1))
-                m = self.m[name].assign(
-                    on * (ADAM_BETA1 * self.m[name] + (1 - ADAM_BETA1) * g)
-                    + (1 - on) * self.m[name]
-                )
-                v = self.v[name].assign(
-                    on * (ADAM_BETA2 * self.v[name] + (1 - ADAM_BETA2) * g**2)
-                    + (1 - on) * self.v[name]
-                )
-                w[name].assign_sub(on * lr * m / (tf.sqrt(v) + ADAM_EPSILON))
-
-        @tf.function(input_signature=trial_spec)
-        def rollout(x, seed):
-            _, drive = noisy_drive(x, seed)
-            return readout(forward(drive))
-
-        def loss_and_grads(x, seed, y, c_mask):
+        def loss_and_grads(w, x, x_noise, rec_noise, y, c_mask):
             """cost_lsq (K,) and the gradient of the whole objective for every parameter."""
-            x, drive = noisy_drive(x, seed)
-            h = forward(drive)
+            x, drive = noisy_drive(w, x, x_noise, rec_noise)
+            h = forward(w, drive)
             h_prev = tf.concat([tf.zeros_like(h[:1]), h[:-1]], 0)
             shape = tf.shape(x)
             scale = 1.0 / tf.cast(shape[0] * shape[2] * task_defs.N_OUTPUT, tf.float32)
-            err = (readout(h) - y) * c_mask
+            err = (readout(w, h) - y) * c_mask
             d_y = 2.0 * scale * err * c_mask
             d_h = tf.matmul(d_y, w["w_out"], transpose_b=True) + cfg.l2_h * h
-            d_pre = backward(d_h, alpha * fprime(rates(h, h_prev)))
+            d_pre = backward(w, d_h, alpha * fprime(rates(h, h_prev)))
+            cost = scale * tf.reduce_sum(err**2, axis=[0, 2, 3])
             d_pre, h, h_prev, x, d_y = (by_network(a) for a in (d_pre, h, h_prev, x, d_y))
             grads = {
                 "w_in": tf.matmul(x, d_pre, transpose_a=True) + cfg.l2_w * w["w_in"],
@@ -441,18 +466,55 @@ class GroupTrainer:
                 "w_out": tf.matmul(h, d_y, transpose_a=True) + cfg.l2_w * w["w_out"],
                 "b_out": tf.reduce_sum(d_y, axis=1),
             }
-            return scale * tf.reduce_sum(err**2, axis=[0, 2, 3]), grads
+            return cost, grads
 
-        step_spec = [*trial_spec, target_spec, target_spec]
+        def adam(v, grads, t):
+            lr = cfg.learning_rate * tf.sqrt(1 - ADAM_BETA2**t) / (1 - ADAM_BETA1**t)
+            for name, g in grads.items():
+                on = tf.reshape(v["active"], [-1] + [1] * (len(g.shape) - 1))
+                m = v["m"][name].assign(
+                    on * (ADAM_BETA1 * v["m"][name] + (1 - ADAM_BETA1) * g)
+                    + (1 - on) * v["m"][name]
+                )
+                s = v["v"][name].assign(
+                    on * (ADAM_BETA2 * v["v"][name] + (1 - ADAM_BETA2) * g**2)
+                    + (1 - on) * v["v"][name]
+                )
+                v["w"][name].assign_sub(on * lr * m / (tf.sqrt(s) + ADAM_EPSILON))
+
+        def per_part(fn, arrays):
+            """Apply fn(variables, *arrays of its networks) to every part."""
+            return [
+                fn(v, *(a[:, part] for a in arrays))
+                for part, v in zip(self._parts, self._vars, strict=True)
+            ]
+
+        @tf.function(input_signature=noisy_spec)
+        def rollout(*arrays):
+            def run(v, x, x_noise, rec_noise):
+                drive = noisy_drive(v["w"], x, x_noise, rec_noise)[1]
+                return readout(v["w"], forward(v["w"], drive))
+
+            return tf.concat(per_part(run, arrays), 1)
+
+        @tf.function(input_signature=step_spec)
+        def gradients(*arrays):
+            parts = per_part(lambda v, *a: loss_and_grads(v["w"], *a), arrays)
+            cost = tf.concat([c for c, _ in parts], 0)
+            return cost, {n: tf.concat([g[n] for _, g in parts], 0) for n in PARAM_NAMES}
 
         @tf.function(input_signature=[*step_spec, tf.TensorSpec([], tf.float32)])
-        def train_step(x, seed, y, c_mask, t):
-            cost, grads = loss_and_grads(x, seed, y, c_mask)
-            adam(grads, t)
-            return cost
+        def train_step(*arrays):
+            *arrays, t = arrays
 
-        self.gradients = tf.function(loss_and_grads, input_signature=step_spec)
-        return rollout, train_step
+            def update(v, *a):
+                cost, grads = loss_and_grads(v["w"], *a)
+                adam(v, grads, t)
+                return cost
+
+            return tf.concat(per_part(update, arrays), 0)
+
+        return rollout, train_step, gradients
 
 
 def network_folder(out: str | Path, config: TrainConfig, seed: int) -> Path:
@@ -519,14 +581,14 @@ def train(
         _evaluate_and_save(trainer, folders, logs, elapsed)
     bar = tqdm(total=config.max_steps, initial=trainer.step, disable=not progress, unit="step")
     start = time.perf_counter() - elapsed
-    while trainer.step < config.max_steps and trainer.active.numpy().any():
+    while trainer.step < config.max_steps and trainer.active.any():
         trainer.train_step()
         bar.update(1)
         if trainer.step % config.eval_every == 0 or trainer.step == config.max_steps:
             worst = _evaluate_and_save(trainer, folders, logs, time.perf_counter() - start)
             bar.set_postfix(worst_task_perf=f"{worst:.3f}")
     bar.close()
-    for folder, log, active in zip(folders, logs, trainer.active.numpy(), strict=True):
+    for folder, log, active in zip(folders, logs, trainer.active, strict=True):
         if active:
             log["status"] = "max_steps"
             ckpt.write_json(folder / ckpt.LOG, log)

@@ -18,16 +18,17 @@
 # executed last and gathers them: the paper's claim, the quantity measured here, its value in
 # this build, and the paper's own value or statement where it gives one.
 
-# %% tags=["parameters"]
-quick = False  # no effect here: this page only reads the records
-out_dir = "results"  # the folder whose records/ the figure notebooks wrote
-
 # %%
 from flexmt import book
 
+# %% tags=["parameters"]
+quick = False  # no effect: this page only reads the records
+out_dir = "results"  # where the figure notebooks wrote records/
+
+# %%
 params = book.check_parameters(quick=quick, out_dir=out_dir)
 
 # %%
 records = book.read_records(params["out_dir"])
-print(f"{len(records)} pages recorded numbers: {', '.join(r['name'] for r in records)}")
-book.report_table(records)
+print(f"pages with recorded numbers: {', '.join(r['name'] for r in records) or 'none'}")
+book.report_table(records).style.hide(axis="index")

@@ -25,19 +25,21 @@
 # the network must fixate) and (sin, cos) of the response angle. See
 # [Methods: tasks](../methods/tasks.md) for the timing of each period.
 
-# %% tags=["parameters"]
-tasks = "all"  # "all", or a list of task names (paper or code names)
-mode = "random"  # "random": training timing, drawn from the seed; "test": the original's grid
-seed = 0  # seed of each task's random trials (task k draws from default_rng([seed, k]))
-quick = False  # no effect here: this page runs in seconds
-out_dir = "results"  # the page's numbers are recorded below this folder
-
 # %%
 import numpy as np
+from IPython.display import display
 
 from flexmt import book, plotting
 from flexmt import tasks as task_defs
 
+# %% tags=["parameters"]
+tasks = "all"  # "all", or a list of paper or code names
+mode = "random"  # "random": training timing; "test": the original's grid
+seed = 0  # task k draws from default_rng([seed, k])
+quick = False  # no effect: this page runs in seconds
+out_dir = "results"  # numbers are recorded below this folder
+
+# %%
 params = book.check_parameters(tasks=tasks, mode=mode, seed=seed, quick=quick, out_dir=out_dir)
 
 # %% [markdown]
@@ -46,7 +48,7 @@ params = book.check_parameters(tasks=tasks, mode=mode, seed=seed, quick=quick, o
 # The first trial of a batch of each task (with `mode="random"`, every period's duration is
 # drawn once per batch, as in training; `mode="test"` uses the original code's fixed grid).
 
-# %%
+# %% tags=["full-width"]
 batches = [
     task_defs.make_trials(
         code,
@@ -63,9 +65,9 @@ fig = plotting.plot_tasks(batches)
 #
 # Start–end of each period in ms, and the length of the trial drawn above.
 
-# %%
+# %% tags=["full-width"]
 table = plotting.period_table(batches)
-table
+display(table)
 
 # %%
 lengths = table["trial (ms)"]

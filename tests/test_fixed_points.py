@@ -228,6 +228,24 @@ def test_unstable_state_stops_and_max_iters_is_respected():
 
 
 # ----------------------------------------------------------------------------- trained network
+def _assert_rollouts_confirm_stability(net, points, rng) -> int:
+    """Start 1e-3 from each point (mostly along its leading eigenvector) and run 300 noise-free
+    steps under its input: the distance must shrink iff the point is labelled stable. Points
+    with a leading |λ| within 0.01 of 1 are skipped (a rollout cannot tell). Returns the count
+    of points checked."""
+    checked = 0
+    for i in np.flatnonzero(np.abs(np.abs(points.eigenvalues[:, 0]) - 1) >= 0.01):
+        direction = points.right_eigenvectors[i, :, 0].real
+        direction = direction + 0.1 * rng.standard_normal(direction.shape)
+        start = points.xstar[i] + 1e-3 * direction / np.linalg.norm(direction)
+        x = np.repeat(points.inputs[i][None, None], 300, axis=0)
+        end = net.run(x, h0=start).h[-1, 0]
+        grew = np.linalg.norm(end - points.xstar[i]) > 1e-3
+        assert grew != points.is_stable[i], (i, points.eigenvalues[i, 0])
+        checked += 1
+    return checked
+
+
 def test_trained_network_points_meet_tolerance_and_rollouts_confirm_stability(trained_net):
     found = fp.task_period_fixed_points(
         trained_net, np.random.default_rng(6), n_states=200, tol_q=1e-10
@@ -242,21 +260,25 @@ def test_trained_network_points_meet_tolerance_and_rollouts_confirm_stability(tr
             points.inputs, fp.period_input(trials, period)[None].repeat(len(points), 0)
         )
         assert len(points) >= 1 and np.all(points.qstar < 1e-10)
-        for i in range(len(points)):
-            leading = np.abs(points.eigenvalues[i, 0])
-            if abs(leading - 1) < 0.01:
-                continue  # marginal: a rollout cannot tell
-            direction = points.right_eigenvectors[i, :, 0].real + 0.1 * rng.standard_normal(32)
-            start = points.xstar[i] + 1e-3 * direction / np.linalg.norm(direction)
-            x = np.repeat(points.inputs[i][None, None], 300, axis=0)
-            end = trained_net.run(x, h0=start).h[-1, 0]
-            grew = np.linalg.norm(end - points.xstar[i]) > 1e-3
-            assert grew != points.is_stable[i], (task, period, i, leading)
-            checked += 1
-        # the point recomputed from scratch with the network's own step has the reported q
+        checked += _assert_rollouts_confirm_stability(trained_net, points, rng)
+        # q recomputed from scratch with the network's own step is the reported q
         residual = step(points.xstar, points.inputs).numpy() - points.xstar
         np.testing.assert_allclose(0.5 * np.sum(residual**2, axis=1), points.qstar, atol=1e-11)
     assert checked >= 2
+
+
+def test_random_tanh_network_unstable_points_are_confirmed_by_rollouts():
+    """A random tanh network with gain 1.5 has unstable fixed points as well as stable ones."""
+    net = init_network(
+        32, rng=np.random.default_rng(9), activation="tanh", w_rec_init="randgauss", w_rec_coeff=1.5
+    )
+    rng = np.random.default_rng(10)
+    u = np.zeros(20, np.float32)
+    starts = fp.sample_states(net.run(rng.normal(0, 1, (100, 20, 20))).h, 300, rng, noise_std=0.5)
+    points = fp.find_fixed_points(net.step_function(), starts, u, tol_q=1e-10).select_q(1e-10)
+    assert (~points.is_stable).sum() >= 2 and _assert_rollouts_confirm_stability(
+        net, points, rng
+    ) >= 2
 
 
 def test_sweeps_on_trained_network(trained_net):

@@ -48,7 +48,8 @@ def test_hand_written_gradients_match_autodiff(activation):
     x = rng.normal(size=(9, 2, 5, 20)).astype(np.float32)
     y = rng.normal(size=(9, 2, 5, 3)).astype(np.float32)
     c_mask = rng.uniform(0, 2, size=(9, 2, 5, 3)).astype(np.float32)
-    _, grads = trainer.gradients(x, np.array([[1, 2], [3, 4]]), y, c_mask)
+    x_noise, rec_noise = np.zeros_like(x), np.zeros((9, 2, 5, 16), np.float32)
+    _, grads = trainer.gradients(x, x_noise, rec_noise, y, c_mask)
     for k in range(2):
         params = {n: tf.Variable(v[k]) for n, v in trainer.state().params.items()}
         with tf.GradientTape() as tape:

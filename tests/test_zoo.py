@@ -1,0 +1,254 @@
+"""The zoo: every shipped network is what its folder says it is, and the checks catch lies.
+
+Shipped networks are verified in full (config/log agreement, recorded command, stored hash,
+final performance on fresh trials, exact replay of the step-0 evaluation); unfinished ones
+are loaded and checked as far as they go. A tiny zoo trained here by the command line
+exercises every check, including the replay of the first ``eval_every`` training steps.
+"""
+
+import json
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+from flexmt import checkpoint, zoo
+from flexmt.cli import main
+from flexmt.network import PARAM_NAMES
+
+SHIPPED = zoo.names()
+
+
+def _cli(argv):
+    """Run ``flexmt argv`` in-process, with sys.argv as a shell would set it (it is recorded)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "argv", ["flexmt", *argv])
+        return main(argv)
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory):
+    """Three MemoryPro networks: a group of two stopped at max_steps, one at the criterion."""
+    root = tmp_path_factory.mktemp("zoo")
+    common = ["train", "--preset", "memorypro", "--out", str(root), "--quiet"]
+    assert _cli([*common, "--seeds", "0", "1", "--max-steps", "2", "--eval-every", "1"]) == 0
+    assert _cli([*common, "--seeds", "2", "--target-perf", "0"]) == 0  # met at step 0
+    assert _cli(["zoo", "--root", str(root), "hash", "--write"]) == 0
+    return root
+
+
+def _copy(tiny_zoo, tmp_path, name="memorypro-seed0"):
+    shutil.copytree(tiny_zoo / name, tmp_path / name)
+    return tmp_path / name
+
+
+def _edit_log(folder, edit):
+    log = checkpoint.read_log(folder)
+    edit(log)
+    checkpoint.write_json(folder / checkpoint.LOG, log)
+
+
+@pytest.fixture(scope="module")
+def shipped_problems():
+    return zoo.verify(SHIPPED, trials=256)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_network_is_what_its_folder_says(name, shipped_problems):
+    entry = zoo.entry(name)
+    if entry.params_sha256 is None:
+        pytest.skip(f"{name} has not saved its first checkpoint yet")
+    net = zoo.load(name)
+    train = checkpoint.read_config(entry.folder)["train"]
+    assert (net.n_rnn, net.tasks) == (train["n_rnn"], tuple(train["tasks"]))
+    assert shipped_problems[name] == (), "\n".join(shipped_problems[name])
+
+
+def test_list_summarises_each_folder(tiny_zoo):
+    entries = {e.name: e for e in zoo.list(tiny_zoo)}
+    assert sorted(entries) == ["memorypro-seed0", "memorypro-seed1", "memorypro-seed2"]
+    e0, e2 = entries["memorypro-seed0"], entries["memorypro-seed2"]
+    assert (e0.status, e0.steps, e0.trials, e0.group_seeds) == ("max_steps", 2, 128, (0, 1))
+    assert (e2.status, e2.steps, e2.trials, e2.group_seeds) == ("criterion", 0, 0, (2,))
+    assert e0.finished and e2.finished and e0.worst_task == "delaygo"
+    final = checkpoint.read_log(e0.folder)["evaluations"][-1]["perf"]
+    assert e0.mean_perf == e0.perf["delaygo"] == final["delaygo"]
+    assert e0.command.startswith("flexmt train --preset memorypro --out ")
+    assert "--seeds 0 1 --max-steps 2 --eval-every 1" in e0.command
+    assert e0.machine["cpus"] >= 1
+    assert e0.params_sha256 == zoo.params_sha256(zoo.load("memorypro-seed0", tiny_zoo).params())
+
+
+def test_table_and_cli_show_every_network(tiny_zoo, capsys):
+    table = zoo.table_markdown(tiny_zoo)
+    lines = table.splitlines()
+    assert len(lines) == 2 + 3 and all(line.count("|") == 11 for line in lines)
+    assert "criterion met" in lines[4] and "max_steps (criterion not met)" in lines[2]
+    assert _cli(["zoo", "--root", str(tiny_zoo)]) == 0
+    assert capsys.readouterr().out.strip() == table
+    assert _cli(["zoo", "--root", str(tiny_zoo), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["perf"].keys() == {"delaygo"} for r in rows] == [True] * 3
+    assert _cli(["zoo", "--root", str(tiny_zoo), "hash"]) == 0
+    printed = dict(line.split()[::-1] for line in capsys.readouterr().out.splitlines())
+    stored = checkpoint.read_json(tiny_zoo / "memorypro-seed1" / zoo.PROVENANCE)
+    assert printed["memorypro-seed1"] == stored["params_sha256"]
+
+
+def test_unfinished_networks_are_shown_as_such(tiny_zoo, tmp_path):
+    running = _copy(tiny_zoo, tmp_path, "memorypro-seed1")
+    (running / zoo.PROVENANCE).unlink()
+
+    def interrupt(log):
+        log["status"] = "running"
+        log["evaluations"].pop()
+
+    _edit_log(running, interrupt)
+    starting = tmp_path / "memorypro-seed0"  # killed before its first evaluation
+    starting.mkdir()
+    shutil.copy(tiny_zoo / starting.name / checkpoint.CONFIG, starting)
+    entries = zoo.list(tmp_path)
+    assert [(e.status, e.finished, e.steps) for e in entries] == [
+        ("running", False, 0),
+        ("running", False, 1),
+    ]
+    assert entries[0].params_sha256 is None and entries[0].worst_task is None
+    rows = zoo.table_markdown(tmp_path).splitlines()[2:]
+    assert all("running (unfinished)" in row and "criterion met" not in row for row in rows)
+    assert zoo.write_provenance(tmp_path) == ()
+    assert not (running / zoo.PROVENANCE).exists()
+    assert zoo.check_records(running) == ()
+
+
+def test_load_by_name(tiny_zoo):
+    assert zoo.load("memorypro-seed2", tiny_zoo).tasks == ("delaygo",)
+    with pytest.raises(ValueError, match="unknown zoo network 'nope'; available: memorypro-seed0"):
+        zoo.load("nope", tiny_zoo)
+
+
+def test_parameter_hash_depends_on_the_numbers_not_the_file(tiny_zoo, tmp_path):
+    params = zoo.load("memorypro-seed0", tiny_zoo).params()
+    reference = zoo.params_sha256(params)
+    np.savez_compressed(tmp_path / "other.npz", **dict(reversed(params.items())))
+    reread = checkpoint.read_npz(tmp_path / "other.npz", tuple(params))
+    assert zoo.params_sha256(reread) == reference
+    nudged = {**params, "b": np.nextafter(params["b"], np.float32(1))}
+    as_double = {**params, "b_out": params["b_out"].astype(np.float64)}
+    reshaped = {**params, "b": params["b"][:, None]}
+    for changed in (nudged, as_double, reshaped):
+        assert zoo.params_sha256(changed) != reference
+
+
+def test_tiny_zoo_passes_every_check_including_retraining(tiny_zoo, capsys):
+    assert zoo.verify(root=tiny_zoo, retrain=True) == {
+        name: () for name in ("memorypro-seed0", "memorypro-seed1", "memorypro-seed2")
+    }
+    assert _cli(["zoo", "--root", str(tiny_zoo), "verify", "memorypro-seed2"]) == 0
+    assert capsys.readouterr().out == "memorypro-seed2: ok\n"
+
+
+def _swap_steps(log):
+    evaluations = log["evaluations"]
+    evaluations[0], evaluations[1] = evaluations[1], evaluations[0]
+
+
+def _claim_criterion(log):
+    log["status"] = "criterion"
+
+
+def _extra_task(log):
+    log["evaluations"][-1]["perf"]["fdgo"] = 0.5
+
+
+def _wrong_trials(log):
+    log["evaluations"][-1]["trials"] += 1
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_swap_steps, "first evaluation at step 1, not 0"),
+        (_claim_criterion, "status 'criterion' contradicts the last evaluation"),
+        (_extra_task, "step 2: tasks differ"),
+        (_wrong_trials, "step 2: trials 129"),
+    ],
+)
+def test_records_that_disagree_are_caught(tiny_zoo, tmp_path, edit, message):
+    folder = _copy(tiny_zoo, tmp_path)
+    _edit_log(folder, edit)
+    assert any(message in problem for problem in zoo.check_records(folder))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("--max-steps 2", "--max-steps 2 --target-perf 0.5", "gives other settings"),
+        ("--seeds 0 1", "--seeds 0 3", "has seeds other than [0, 1]"),
+        ("flexmt train", "flexmt evaluate", "is not a `flexmt train` command"),
+    ],
+)
+def test_a_command_that_does_not_give_the_config_is_caught(tiny_zoo, tmp_path, old, new, message):
+    folder = _copy(tiny_zoo, tmp_path)
+    doc = checkpoint.read_config(folder)
+    assert old in doc["command"]
+    doc["command"] = doc["command"].replace(old, new)
+    checkpoint.write_json(folder / checkpoint.CONFIG, doc)
+    assert any(message in problem for problem in zoo.check_records(folder))
+
+
+def test_changed_parameters_fail_the_hash(tiny_zoo, tmp_path):
+    folder = _copy(tiny_zoo, tmp_path)
+    params = checkpoint.read_npz(folder / checkpoint.PARAMS, PARAM_NAMES)
+    params["w_out"][0, 0] += 1e-3
+    checkpoint.write_npz(folder / checkpoint.PARAMS, params)
+    (problem,) = zoo.check_hash(zoo.entry(folder.name, tmp_path))
+    assert "≠ stored" in problem
+    (folder / zoo.PROVENANCE).unlink()
+    assert "no provenance.json" in zoo.check_hash(zoo.entry(folder.name, tmp_path))[0]
+
+
+def test_logged_performance_is_re_measured(tiny_zoo, tmp_path):
+    folder = _copy(tiny_zoo, tmp_path)
+    assert zoo.check_performance(zoo.entry(folder.name, tmp_path)) == ()
+
+    def inflate(log):
+        perf = log["evaluations"][-1]["perf"]
+        perf["delaygo"] = min(perf["delaygo"] + 0.5, 1.0)
+
+    _edit_log(folder, inflate)
+    problems = zoo.check_performance(zoo.entry(folder.name, tmp_path))
+    assert any(p.startswith("MemoryPro: logged perf") for p in problems), problems
+
+
+def test_performance_bound_is_binomial():
+    assert zoo.performance_bound(1.0, 256, 1.0, 128) == zoo.PERF_FLOOR
+    se = np.sqrt(0.9 * 0.1 * (1 / 256 + 1 / 256))
+    assert np.isclose(zoo.performance_bound(0.9, 256, 0.9, 256), zoo.PERF_Z * se + zoo.PERF_FLOOR)
+
+
+def test_replay_catches_any_change_to_the_first_evaluations(tiny_zoo, tmp_path):
+    folder = _copy(tiny_zoo, tmp_path)
+
+    def tamper(log):
+        first, second = log["evaluations"][:2]
+        first["cost"]["delaygo"] = float(np.nextafter(first["cost"]["delaygo"], 0))
+        second["perf"]["delaygo"] += 1 / 256
+
+    _edit_log(folder, tamper)
+    (step0,) = zoo.check_replay([folder])[folder.name]
+    assert step0.startswith("step 0: cost of MemoryPro logged")
+    problems = zoo.check_replay([folder], retrain=True)[folder.name]
+    assert len(problems) == 2 and problems[1].startswith("step 1: perf of MemoryPro logged")
+
+
+def test_cli_verify_failure_and_unknown_name(tiny_zoo, tmp_path, capsys):
+    folder = _copy(tiny_zoo, tmp_path)
+    _edit_log(folder, _wrong_trials)
+    assert _cli(["zoo", "--root", str(tmp_path), "verify", "--trials", "64"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("memorypro-seed0: FAILED\n  step 2: trials 129")
+    assert captured.err == "flexmt: error: provenance check failed for memorypro-seed0\n"
+    assert _cli(["zoo", "--root", str(tmp_path), "verify", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown zoo network 'nope'" in err
