@@ -13,6 +13,7 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -61,24 +62,54 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
     return training.preset(args.preset, **overrides)
 
 
-def _cmd_train(args: argparse.Namespace) -> None:
-    from flexmt import training
+def _command(args: argparse.Namespace) -> str:
+    """The command line that was run, as recorded in config.json."""
+    return "flexmt " + " ".join(shlex.quote(a) for a in args.argv)
 
-    config = train_config(args)
-    command = "flexmt " + " ".join(shlex.quote(a) for a in args.argv)
-    folders = training.train(
-        config,
-        args.seeds,
-        args.out,
-        resume=args.resume,
-        progress=not args.quiet,
-        command=command,
-    )
+
+def _print_outcomes(folders) -> None:
     for folder in folders:
         log = json.loads((folder / "log.json").read_text())
         last = log["evaluations"][-1]
         worst = min(last["perf"].values())
         print(f"{folder}: {log['status']} at step {last['step']}, worst task perf {worst:.3f}")
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from flexmt import training
+
+    folders = training.train(
+        train_config(args),
+        args.seeds,
+        args.out,
+        resume=args.resume,
+        progress=not args.quiet,
+        command=_command(args),
+    )
+    _print_outcomes(folders)
+
+
+def _cmd_transfer(args: argparse.Namespace) -> None:
+    from flexmt import transfer
+
+    overrides = {
+        key: value
+        for key, value in (("max_steps", args.max_steps), ("eval_every", args.eval_every))
+        if value is not None
+    }
+    folders = transfer.learn(
+        args.source,
+        args.task,
+        args.seeds,
+        args.out,
+        zoo=args.zoo,
+        n_rnn=args.n_rnn,
+        resume=args.resume,
+        progress=not args.quiet,
+        command=_command(args),
+        **overrides,
+    )
+    _print_outcomes(folders)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
@@ -178,6 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("transfer", help="learn a task through its rule-input weights only")
+    p.add_argument("--from", dest="source", required=True, help="a preset in --zoo, or untrained")
+    p.add_argument("--task", required=True)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--out", required=True)
+    p.add_argument("--zoo", default=str(Path(__file__).parent / "zoo"))
+    p.add_argument("--n-rnn", type=int, default=256, help="size of an untrained start")
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--eval-every", type=int)
+    p.add_argument("--resume", action="store_true", help="continue the runs in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_transfer)
 
     p = sub.add_parser("evaluate", help="performance per task of a saved network")
     p.add_argument("folder")

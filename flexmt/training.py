@@ -36,6 +36,7 @@ from flexmt import tasks as task_defs
 from flexmt.network import PARAM_NAMES, Network, check_choice, init_network, performance
 
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8
+TRAINABLE = ("all", "rule_input")
 _STREAM_INIT, _STREAM_TRIALS, _STREAM_NOISE, _STREAM_EVAL = 1, 2, 3, 4
 
 
@@ -56,6 +57,9 @@ class TrainConfig:
     max_steps : stop after this many steps in any case.
     eval_every : steps between evaluations (and checkpoints).
     eval_batches, eval_batch_size : evaluation trials per task, each batch with its own timing.
+    trainable : "all" parameters, or only the "rule_input" rows of ``tasks`` (transfer).
+    init_from : start from saved networks instead of a fresh initialisation: a folder path
+        with ``{seed}`` standing for each network's seed.
     preset : name of the preset this came from, if any.
     """
 
@@ -76,6 +80,8 @@ class TrainConfig:
     eval_batches: int = 8
     eval_batch_size: int = 32
     alpha: float = task_defs.ALPHA
+    trainable: str = "all"
+    init_from: str | None = None
     preset: str | None = None
 
     def __post_init__(self) -> None:
@@ -86,6 +92,9 @@ class TrainConfig:
 
         check_choice("activation", self.activation, tuple(ACTIVATIONS))
         check_choice("w_rec_init", self.w_rec_init, W_REC_INITS)
+        check_choice("trainable", self.trainable, TRAINABLE)
+        if self.init_from is not None and "{seed}" not in self.init_from:
+            raise ValueError(f"init_from must contain '{{seed}}'; got {self.init_from!r}")
         positive_ints = ("n_rnn", "batch_size", "max_steps", "eval_every", "eval_batches")
         for name in (*positive_ints, "eval_batch_size"):
             value = getattr(self, name)
@@ -180,7 +189,12 @@ def stream(seeds: Sequence[int], kind: int, step: int) -> np.random.Generator:
 
 
 def initial_networks(config: TrainConfig, seeds: Sequence[int]) -> list[Network]:
-    """One freshly initialised network per seed (independent of the group it trains in)."""
+    """One network per seed to start from: loaded (``init_from``) or freshly initialised.
+
+    A fresh initialisation depends on the seed alone, not on the group.
+    """
+    if config.init_from is not None:
+        return [_start_from(config, config.init_from.format(seed=seed)) for seed in seeds]
     return [
         init_network(
             config.n_rnn,
@@ -195,6 +209,29 @@ def initial_networks(config: TrainConfig, seeds: Sequence[int]) -> list[Network]
         )
         for seed in seeds
     ]
+
+
+def _start_from(config: TrainConfig, folder: str) -> Network:
+    """A saved network, checked against and re-labelled with ``config``'s settings."""
+    net = ckpt.load_network(folder)
+    settings = {"n_rnn": net.n_rnn, "activation": net.activation, "alpha": net.alpha}
+    wanted = {"n_rnn": config.n_rnn, "activation": config.activation, "alpha": config.alpha}
+    if settings != wanted:
+        raise ValueError(f"{folder} has {settings}; this run needs {wanted}")
+    return net.replace(sigma_rec=config.sigma_rec, sigma_x=config.sigma_x, tasks=config.tasks)
+
+
+def update_masks(config: TrainConfig) -> dict[str, np.ndarray] | None:
+    """Which parameter entries Adam may change: None for all, else name → 0/1 array.
+
+    For ``rule_input`` only the rows of W_in fed by the rule inputs of ``config.tasks`` move.
+    """
+    if config.trainable == "all":
+        return None
+    rows = np.zeros((task_defs.N_INPUT, 1), np.float32)
+    for task in config.tasks:
+        rows[task_defs.RULE_START + task_defs.TASKS.index(task)] = 1.0
+    return {"w_in": rows}
 
 
 @dataclass
@@ -468,10 +505,16 @@ class GroupTrainer:
             }
             return cost, grads
 
+        masks = update_masks(cfg)
+
         def adam(v, grads, t):
             lr = cfg.learning_rate * tf.sqrt(1 - ADAM_BETA2**t) / (1 - ADAM_BETA1**t)
             for name, g in grads.items():
+                if masks is not None and name not in masks:
+                    continue  # frozen: its gradient is never computed (pruned from the graph)
                 on = tf.reshape(v["active"], [-1] + [1] * (len(g.shape) - 1))
+                if masks is not None:
+                    on = on * masks[name]
                 m = v["m"][name].assign(
                     on * (ADAM_BETA1 * v["m"][name] + (1 - ADAM_BETA1) * g)
                     + (1 - on) * v["m"][name]

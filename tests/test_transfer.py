@@ -1,0 +1,119 @@
+"""Transfer through the rule input alone: frozen weights stay bit-identical, motifs speed it up."""
+
+import numpy as np
+import pytest
+
+from flexmt import load_network, training, transfer
+from flexmt.cli import main
+from flexmt.tasks import RULE_START, TASKS
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    """A small network that learned MemoryPro (its folder template, with {seed})."""
+    config = training.TrainConfig(
+        tasks=("delaygo",),
+        n_rnn=64,
+        learning_rate=3e-3,
+        max_steps=1500,
+        eval_every=250,
+        target_perf=0.9,
+        preset="pre",
+    )
+    out = tmp_path_factory.mktemp("zoo")
+    (folder,) = training.train(config, [0], out, progress=False)
+    assert training.ckpt.read_log(folder)["evaluations"][-1]["perf"]["delaygo"] >= 0.15
+    return str(out / "pre-seed{seed}")
+
+
+def _learn_delaypro(out, init_from, steps=300):
+    config = training.TrainConfig(
+        tasks=("fdgo",),
+        n_rnn=64,
+        learning_rate=3e-3,
+        max_steps=steps,
+        eval_every=50,
+        trainable="rule_input",
+        init_from=init_from,
+        preset="learn",
+    )
+    (folder,) = training.train(config, [0], out, progress=False)
+    return folder
+
+
+def test_only_the_rule_row_changes(pretrained, tmp_path):
+    before = load_network(pretrained.format(seed=0))
+    after = load_network(_learn_delaypro(tmp_path, pretrained, steps=20))
+    row = RULE_START + TASKS.index("fdgo")
+    for name, value in before.params().items():
+        if name == "w_in":
+            others = np.delete(np.arange(value.shape[0]), row)
+            np.testing.assert_array_equal(after.w_in[others], value[others])
+            assert not np.array_equal(after.w_in[row], value[row])
+        else:
+            np.testing.assert_array_equal(getattr(after, name), value, err_msg=name)
+
+
+def test_motifs_make_transfer_fast(pretrained, tmp_path):
+    """MemoryPro holds the motifs DelayPro needs: through its rule row alone, even a partly
+    trained MemoryPro network learns DelayPro far faster than an untrained network can."""
+    fast = transfer.learning_curve(_learn_delaypro(tmp_path / "a", pretrained))[1]
+    slow = transfer.learning_curve(_learn_delaypro(tmp_path / "b", None))[1]
+    assert fast[-1] > slow[-1] + 0.2 and fast.mean() > slow.mean() + 0.15, (fast, slow)
+    assert fast[-1] > fast[0] + 0.1  # it learned, not just started higher
+
+
+def test_trials_to_reach():
+    trials, perf = np.array([0, 64, 128, 192]), np.array([0.1, 0.5, 0.92, 0.95])
+    assert transfer.trials_to_reach(trials, perf, 0.9) == 128
+    assert np.isnan(transfer.trials_to_reach(trials, perf, 0.99))
+
+
+def test_transfer_config_and_cli_errors(capsys, tmp_path):
+    config = transfer.transfer_config("pretrain-delaypro-memorypro", "MemoryAnti")
+    assert config.tasks == ("delayanti",) and config.trainable == "rule_input"
+    assert config.init_from.endswith("pretrain-delaypro-memorypro-seed{seed}")
+    with pytest.raises(ValueError, match="already trained on delaygo"):
+        transfer.transfer_config("pretrain-delaypro-memorypro", "MemoryPro")
+    argv = ["transfer", "--from", "nowhere", "--task", "MemoryAnti", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    assert "unknown source 'nowhere'" in capsys.readouterr().err
+    argv = [
+        "transfer",
+        "--from",
+        "pretrain-delaypro-memorypro",
+        "--task",
+        "MemoryAnti",
+        "--zoo",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    assert main(argv) == 2
+    assert "not a network folder" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_untrained_transfer_from_the_command_line(tmp_path):
+    argv = [
+        "transfer",
+        "--from",
+        "untrained",
+        "--task",
+        "DelayPro",
+        "--n-rnn",
+        "16",
+        "--seeds",
+        "0",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--max-steps",
+        "4",
+        "--eval-every",
+        "2",
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    curve = transfer.learning_curve(tmp_path / "transfer-untrained-fdgo-seed1")
+    np.testing.assert_array_equal(curve[0], [0, 128, 256])
