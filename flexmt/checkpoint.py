@@ -14,9 +14,12 @@ moment leaves each file either old or new, never half-written.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +29,28 @@ from flexmt.network import PARAM_NAMES, Network, load_original
 
 FORMAT_VERSION = 1
 CONFIG, PARAMS, LOG, RESUME = "config.json", "params.npz", "log.json", "resume.npz"
+LOCK = ".lock"
 
 
 class CheckpointError(ValueError):
     """A folder that is missing, corrupt, or written by a newer flexmt."""
+
+
+@contextlib.contextmanager
+def training_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a network folder while training it (created if absent).
+
+    The operating system releases the lock when the process ends, however it ends, so a
+    killed run never blocks its own resume; two live runs on one folder are refused.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"{folder} is being trained by another process") from None
+        yield
 
 
 def _atomic_write(path: Path, write) -> None:

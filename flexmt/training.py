@@ -19,6 +19,7 @@ and the same command on the same machine gives bit-identical parameters.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -603,12 +604,20 @@ def train(
     """
     seeds = seed_key(seeds)
     folders = [network_folder(out, config, s) for s in seeds]
+    with contextlib.ExitStack() as locks:
+        for folder in folders:
+            locks.enter_context(ckpt.training_lock(folder))
+        _train_locked(config, seeds, folders, resume, progress, command)
+    return folders
+
+
+def _train_locked(config, seeds, folders, resume, progress, command) -> None:
     if resume and not any((f / ckpt.CONFIG).exists() for f in folders):
         resume = False  # nothing to resume yet: start, so one command serves every session
     if resume:
         state, logs, elapsed = _resume_group(config, seeds, folders)
     else:
-        taken = [str(f) for f in folders if f.exists() and any(f.iterdir())]
+        taken = [str(f) for f in folders if set(p.name for p in f.iterdir()) - {ckpt.LOCK}]
         if taken:
             raise ValueError(
                 f"network folders already exist: {taken}; use --resume or another --out"
@@ -635,7 +644,6 @@ def train(
         if active:
             log["status"] = "max_steps"
             ckpt.write_json(folder / ckpt.LOG, log)
-    return folders
 
 
 def _evaluate_and_save(trainer: GroupTrainer, folders, logs, elapsed: float) -> float:

@@ -79,3 +79,12 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
         checkpoint._atomic_write(path, explode)
     assert json.loads(path.read_text()) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["data.json"]
+
+
+def test_a_folder_in_training_is_locked(tmp_path):
+    with checkpoint.training_lock(tmp_path / "net"):
+        with pytest.raises(ValueError, match="being trained by another process"):
+            with checkpoint.training_lock(tmp_path / "net"):
+                pass
+    with checkpoint.training_lock(tmp_path / "net"):  # released on exit
+        pass
