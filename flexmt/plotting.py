@@ -236,3 +236,26 @@ def plot_task_schematic(names: Sequence[str] | None = None) -> Figure:
     )
     fig.tight_layout()
     return fig
+
+
+def plot_training_curves(logs: dict[str, dict], target: float = 0.95) -> Figure:
+    """Worst-task and mean performance against trials, one line pair per network.
+
+    Parameters
+    ----------
+    logs : network name → its ``log.json`` content (evaluations with ``trials`` and ``perf``).
+    target : the training criterion, drawn as a dashed line.
+    """
+    fig, (worst_ax, mean_ax) = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
+    for name, log in logs.items():
+        trials = [e["trials"] for e in log["evaluations"]]
+        perf = np.array([list(e["perf"].values()) for e in log["evaluations"]])
+        worst_ax.plot(trials, perf.min(axis=1), label=name)
+        mean_ax.plot(trials, perf.mean(axis=1), label=name)
+    for ax, title in ((worst_ax, "worst task"), (mean_ax, "mean over tasks")):
+        ax.axhline(target, color="0.5", linestyle="--", linewidth=1)
+        ax.set(xlabel="trials", title=title, ylim=(0, 1.02))
+    worst_ax.set_ylabel("performance")
+    mean_ax.legend(frameon=False, fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
