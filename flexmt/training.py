@@ -12,9 +12,10 @@ recurrent product and a few elementwise ops, and the input projection, readout, 
 gradients and noise are single large products outside it.
 
 Randomness is a pure function of (seeds, step): the trials of step s come from a numpy
-Generator seeded with (group seeds, s), the noise from TensorFlow's stateless generator
-with the same key. Resuming therefore needs only the step, the parameters and Adam's moments,
-and the same command on the same machine gives bit-identical parameters.
+Generator seeded with (group seeds, s), and network k's input and recurrent noise from one
+seeded with (s, seed_k) alone; a background thread prepares step s + 1's trials and noise
+while TensorFlow computes step s. Resuming therefore needs only the step, the parameters and
+Adam's moments, and the same command on the same machine gives bit-identical parameters.
 """
 
 from __future__ import annotations
@@ -260,17 +261,6 @@ class GroupState:
             {n: a.copy() for n, a in zeros.items()},
             0,
             np.ones(len(networks), bool),
-        )
-
-    def network(self, k: int, config: TrainConfig) -> Network:
-        """Network k of the group as a :class:`Network`."""
-        return Network(
-            **{n: self.params[n][k] for n in PARAM_NAMES},
-            activation=config.activation,
-            alpha=config.alpha,
-            sigma_rec=config.sigma_rec,
-            sigma_x=config.sigma_x,
-            tasks=config.tasks,
         )
 
 
