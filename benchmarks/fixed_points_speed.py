@@ -16,6 +16,8 @@ Usage::
 
 A folder that does not exist is replaced by a stand-in, named in the output: a random
 256-unit network, or the paper's original 128-unit network trained 300 steps (test fixture).
+Wall times depend on what else runs on the machine: each record has the load average and the
+process CPU time (all threads) next to the wall time.
 """
 
 from __future__ import annotations
@@ -76,9 +78,9 @@ def single_input(folder: Path) -> dict:
     starts = fp.sample_states(net.run(trials.x).h, 1000, np.random.default_rng(1))
     u = fp.period_input(trials, "Memory")
     step = net.step_function()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     found = fp.find_fixed_points(step, starts, u, keep_all=True)
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     stats = _convergence(found.qstar, found.n_iters)
     unique = found.drop_outliers(starts).unique()
     return {
@@ -87,6 +89,8 @@ def single_input(folder: Path) -> dict:
         "n_units": net.n_rnn,
         "n_states": len(starts),
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "load_average_1min": os.getloadavg()[0],
         "us_per_state_iteration": round(1e6 * seconds / stats["state_iterations"], 2),
         "n_unique_points": len(unique),
         "n_stable": int(unique.is_stable.sum()),
@@ -102,9 +106,9 @@ def period_sweep(folder: Path) -> list[dict]:
     net, description = _network(folder, stand_in)
     records = []
     for keep_all in (False, True):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         found = fp.task_period_fixed_points(net, np.random.default_rng(2), keep_all=keep_all)
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
         record = {
             "benchmark": "period_sweep" + ("_keep_all" if keep_all else ""),
             "network": description,
@@ -112,6 +116,8 @@ def period_sweep(folder: Path) -> list[dict]:
             "n_periods": len(found),
             "n_states": 1000 * len(found),
             "seconds": round(seconds, 1),
+            "cpu_seconds": round(cpu, 1),
+            "load_average_1min": os.getloadavg()[0],
             "speedup_vs_fpf_worst_case": round(FPF_SWEEP_WORST_SECONDS / seconds, 1),
         }
         if keep_all:

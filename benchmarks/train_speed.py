@@ -24,11 +24,12 @@ def main() -> None:
     parser.add_argument("--networks", type=int, default=1)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=15)
+    parser.add_argument("--streams", type=int, help="concurrent parts (default: as training)")
     args = parser.parse_args()
     config = training.TrainConfig(tasks=tasks.TASKS, n_rnn=args.n_rnn)
     seeds = list(range(args.networks))
     state = training.GroupState.start(training.initial_networks(config, seeds))
-    trainer = training.GroupTrainer(config, seeds, state)
+    trainer = training.GroupTrainer(config, seeds, state, n_streams=args.streams)
     for _ in range(args.warmup):
         trainer.train_step()
     cpu0, start = os.times(), time.perf_counter()
@@ -44,6 +45,7 @@ def main() -> None:
                 "networks": args.networks,
                 "steps": args.steps,
                 "batch_size": config.batch_size,
+                "streams": len(trainer._parts),
                 "ms_per_step": round(1000 * wall / args.steps, 2),
                 "ms_per_network_step": round(1000 * wall / args.steps / args.networks, 2),
                 "cpu_utilisation": round(cpu / wall, 2),

@@ -278,16 +278,17 @@ def _tf_activation(tf, name: str) -> tuple[Callable, Callable]:
 class GroupTrainer:
     """TensorFlow graphs for one group: a training step and a noisy forward pass.
 
-    The K networks are split into ``n_streams`` contiguous parts whose computations are
-    independent, so TensorFlow runs them concurrently on separate cores. The numbers each
-    network sees do not depend on the split.
+    The K networks are split into ``n_streams`` contiguous parts, each a stacked, batched
+    computation of its own; parts share no data, so TensorFlow runs them concurrently on
+    separate cores. On the 2-core CPU of benchmarks/RESULTS.md one network per part (the
+    default) was fastest: concurrency pays, batching small products does not.
 
     Parameters
     ----------
     config : the training settings.
     seeds : one seed per network; together they also key the group's trials.
     state : starting parameters, Adam moments, step and active mask.
-    n_streams : concurrent parts (default: min(K, number of CPUs)).
+    n_streams : concurrent parts (default K: one per network).
     """
 
     def __init__(
@@ -303,7 +304,7 @@ class GroupTrainer:
         self.config = config
         self.seeds = seed_key(seeds)
         k = len(self.seeds)
-        n_streams = min(k, n_streams or os.cpu_count() or 1)
+        n_streams = min(k, n_streams or k)
         bounds = np.linspace(0, k, n_streams + 1).round().astype(int)
         self._parts = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         self._vars = [self._variables(state, part) for part in self._parts]
