@@ -61,7 +61,7 @@ for e in entries:
 finished = [e for e in entries if e.status == "criterion"]
 book.record(
     "zoo",
-    "Reference networks trained by flexmt to every task ≥ 0.95",
+    "The reference networks: trained by flexmt until every task reaches 0.95",
     {
         "networks shipped": len(entries),
         "criterion met": len(finished),
