@@ -39,7 +39,7 @@ from flexmt.network import Network, check_choice
 FORMAT_VERSION = 1
 STABILITY_CRITERIA = ("magnitude", "real")
 DTYPES = ("float32", "float64")
-_JACOBIAN_BATCH = 256
+_JACOBIAN_ROWS = 65536  # states × N per backward pass of the Jacobians
 _SAVED_ARRAYS = ("xstar", "qstar", "inputs", "n_iters", "x_init", "jacobians")
 
 StepFunction = Callable  # step(h, u) -> h_next on TensorFlow tensors (B, N), (B, n_in) -> (B, N)
@@ -54,7 +54,7 @@ class FinderSettings:
     ======================  ===========  ===========================================================
     tol_q                   1e-12        a state has converged once its q < tol_q (paper, per
                                          period; use 1e-9 for interpolation sweeps)
-    tol_dq                  1e-3         a state has stalled, and stops, when the lowest q of its
+    tol_dq                  0.02         a state has stalled, and stops, when the lowest q of its
                                          last ``dq_window`` iterations is not below (1 − tol_dq) ×
                                          the lowest q of the window before (slow points, and
                                          rounding noise at q ≈ 1e-13 in float32); 0 disables
@@ -78,21 +78,24 @@ class FinderSettings:
                                          mean distance to that centroid (FixedPointFinder)
     keep_all                False        True: return every optimised state (no outlier removal,
                                          no merging)
-    stability_threshold     1.0          a point is stable iff max |λ| (or max Re λ) ≤ this
-    stability_criterion     "magnitude"  "magnitude" (|λ|, discrete-time maps) or "real" (Re λ)
+    stability_threshold     1.0          a point is stable iff max ``|λ|`` (or max Re λ) ≤ this
+    stability_criterion     "magnitude"  "magnitude" (``|λ|``, discrete maps) or "real" (Re λ)
     chunk_iters             100          iterations per compiled TensorFlow call; finished states
                                          leave the batch between calls (speed only)
+    batch_size              8192         most states per compiled call; more are run as several
+                                         batches (speed only: large batches leave the CPU cache)
     dtype                   "float32"    dtype of states and inputs; must match the step function
     ======================  ===========  ===========================================================
 
     Per-state rules (differences from FixedPointFinder's joint mode, which adapts one rate and
     one clip level on the mean q of all states, and stops all states together on tol_q or an
     absolute tol_dq of the mean): at iteration t a state with q below tol_q, a stall, a
-    non-finite q or t = max_iters stops and keeps the lowest-q state it visited.
+    non-finite q or t = max_iters stops and keeps the lowest-q state it visited. Adam is the
+    Kingma & Ba form, x ← x − rate · m̂ / (√v̂ + ε).
     """
 
     tol_q: float = 1e-12
-    tol_dq: float = 1e-3
+    tol_dq: float = 0.02
     dq_window: int = 200
     max_iters: int = 5000
     learning_rate: float = 1.0
@@ -110,18 +113,24 @@ class FinderSettings:
     stability_threshold: float = 1.0
     stability_criterion: str = "magnitude"
     chunk_iters: int = 100
+    batch_size: int = 8192
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
         check_choice("stability_criterion", self.stability_criterion, STABILITY_CRITERIA)
         check_choice("dtype", self.dtype, DTYPES)
         positive = ("tol_q", "learning_rate", "adam_epsilon", "tol_unique", "outlier_scale")
-        counts = ("dq_window", "max_iters", "lr_patience", "clip_window", "chunk_iters")
+        counts = (
+            "dq_window",
+            "max_iters",
+            "lr_patience",
+            "clip_window",
+            "chunk_iters",
+            "batch_size",
+        )
         fractions = ("tol_dq", "lr_decrease", "adam_beta1", "adam_beta2")
         bad = [n for n in positive if not getattr(self, n) > 0]
-        bad += [
-            n for n in counts if not (isinstance(getattr(self, n), int) and getattr(self, n) > 0)
-        ]
+        bad += [n for n in counts if not _is_count(getattr(self, n))]
         bad += [n for n in fractions if not 0 <= getattr(self, n) < 1]
         bad += [] if self.lr_increase >= 1 else ["lr_increase"]
         bad += [] if 0 < self.clip_percentile <= 100 else ["clip_percentile"]
@@ -143,6 +152,10 @@ class FinderSettings:
         return cls(**options)
 
 
+def _is_count(value) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value > 0
+
+
 # ----------------------------------------------------------------------------- results
 @dataclass(frozen=True, eq=False, repr=False)
 class FixedPoints:
@@ -154,7 +167,8 @@ class FixedPoints:
     qstar : (n,) q = ½‖F(x*, u) − x*‖² at each point.
     inputs : (n, n_in) the input held while finding each point.
     n_iters : (n,) Adam iterations each point's optimisation took.
-    x_init : (n, N) the starting state each point was optimised from.
+    x_init : (n, N) the starting state each point was optimised from (for merged duplicates,
+        that of the point kept).
     jacobians : (n, N, N) ``∂F/∂h`` at each point (row = output unit).
     stability_threshold, stability_criterion : define :attr:`is_stable`.
 
@@ -316,7 +330,7 @@ class FixedPoints:
 
     @property
     def is_stable(self) -> np.ndarray:
-        """(n,) bool: max |λ| (or max Re λ, per ``stability_criterion``) ≤ threshold."""
+        """(n,) bool: max ``|λ|`` (or max Re λ, per ``stability_criterion``) ≤ threshold."""
         values = self.eigenvalues
         measure = np.abs(values) if self.stability_criterion == "magnitude" else values.real
         return measure.max(axis=1, initial=-np.inf) <= self.stability_threshold
@@ -545,6 +559,20 @@ def _start(tf, states: np.ndarray, s: FinderSettings) -> _Carry:
     )
 
 
+def _batch_sizes(n: int, batch_size: int) -> list[int]:
+    """Sizes of the fewest near-equal batches of at most ``batch_size`` that hold n states."""
+    count = -(-n // batch_size)
+    return [len(b) for b in np.array_split(np.arange(n), count)]
+
+
+def _split_carry(tf, carry: _Carry, sizes: list[int]) -> list[_Carry]:
+    return [_Carry(*parts) for parts in zip(*(tf.split(a, sizes) for a in carry), strict=True)]
+
+
+def _concat_carry(tf, carries: list[_Carry]) -> _Carry:
+    return _Carry(*(tf.concat(parts, axis=0) for parts in zip(*carries, strict=True)))
+
+
 def _optimise(step: StepFunction, states: np.ndarray, inputs: np.ndarray, s: FinderSettings):
     """Minimise q from every row of ``states`` under the matching row of ``inputs``."""
     import tensorflow as tf
@@ -556,12 +584,16 @@ def _optimise(step: StepFunction, states: np.ndarray, inputs: np.ndarray, s: Fin
     active = np.arange(len(states))
     t = 0
     while active.size:
-        n = min(s.chunk_iters, s.max_iters + 1 - t)
-        carry = run(u, carry, tf.constant(t), tf.constant(n))
-        t += n
+        n = tf.constant(min(s.chunk_iters, s.max_iters + 1 - t))
+        sizes = _batch_sizes(len(active), s.batch_size)
+        parts = zip(tf.split(u, sizes), _split_carry(tf, carry, sizes), strict=True)
+        carry = _concat_carry(tf, [run(u_b, c_b, tf.constant(t), n) for u_b, c_b in parts])
+        t += int(n)
         done = carry.done.numpy()
+        if not done.any():
+            continue
         finished = active[done]
-        xstar[finished] = carry.x_best.numpy()[done]
+        xstar[finished] = tf.boolean_mask(carry.x_best, done).numpy()
         qstar[finished] = carry.q_best.numpy()[done]
         n_iters[finished] = carry.n_iters.numpy()[done]
         keep = tf.constant(np.flatnonzero(~done))
@@ -570,31 +602,28 @@ def _optimise(step: StepFunction, states: np.ndarray, inputs: np.ndarray, s: Fin
     return _Optimised(states, inputs, xstar, qstar, n_iters)
 
 
-@functools.lru_cache(maxsize=16)
-def _compiled_jacobian(step: StepFunction, wrt_input: bool, dtype: str, n_units: int, n_in: int):
-    """A tf.function of batched ∂step/∂h or ∂step/∂u (cached per step function)."""
+def _jacobians(step, states: np.ndarray, inputs: np.ndarray, wrt_input: bool) -> np.ndarray:
+    """Batched ∂step/∂h (n, N, N) or ∂step/∂u (n, N, n_in).
+
+    One backward pass per block of states: each state is repeated N times and copy a
+    back-propagates output unit a only (rows of ``step`` are independent), so the gradient
+    of copy a is row a of the Jacobian.
+    """
     import tensorflow as tf
 
-    @tf.function(
-        input_signature=[tf.TensorSpec((None, n_units), dtype), tf.TensorSpec((None, n_in), dtype)]
-    )
-    def jacobian(h, u):
+    n_units = states.shape[1]
+    per_block = max(1, _JACOBIAN_ROWS // n_units)
+    blocks = [np.empty((0, n_units, inputs.shape[1] if wrt_input else n_units), states.dtype)]
+    for start in range(0, len(states), per_block):
+        rows = slice(start, start + per_block)
+        h = tf.constant(np.repeat(states[rows], n_units, axis=0))
+        u = tf.constant(np.repeat(inputs[rows], n_units, axis=0))
+        selector = tf.tile(tf.eye(n_units, dtype=h.dtype), (len(h) // n_units, 1))
         with tf.GradientTape() as tape:
             tape.watch(u if wrt_input else h)
-            out = step(h, u)
-        return tape.batch_jacobian(out, u if wrt_input else h)
-
-    return jacobian
-
-
-def _jacobians(step, states: np.ndarray, inputs: np.ndarray, wrt_input: bool) -> np.ndarray:
-    """Batched ∂step/∂h (n, N, N) or ∂step/∂u (n, N, n_in), computed in blocks of rows."""
-    n_units, n_in = states.shape[1], inputs.shape[1]
-    jacobian = _compiled_jacobian(step, wrt_input, states.dtype.name, n_units, n_in)
-    blocks = [np.empty((0, n_units, n_in if wrt_input else n_units), states.dtype)]
-    for start in range(0, len(states), _JACOBIAN_BATCH):
-        rows = slice(start, start + _JACOBIAN_BATCH)
-        blocks.append(jacobian(states[rows], inputs[rows]).numpy())
+            picked = tf.reduce_sum(step(h, u) * selector)
+        grad = tape.gradient(picked, u if wrt_input else h)
+        blocks.append(tf.reshape(grad, (len(h) // n_units, n_units, -1)).numpy())
     return np.concatenate(blocks)
 
 
@@ -641,8 +670,9 @@ def find_fixed_points(
     Returns
     -------
     FixedPoints
-        The optimised states with q, Jacobians and stability (outliers dropped and duplicates
-        merged unless ``keep_all``), ordered by input group, then by q.
+        The optimised states with q, Jacobians and stability, in the order of their starting
+        states (unless ``keep_all``: outliers dropped, each cluster of duplicates reduced to
+        its lowest-q point).
 
     Raises
     ------
@@ -767,7 +797,7 @@ def task_period_fixed_points(
 # ----------------------------------------------------------------------------- interpolation
 @dataclass(frozen=True, eq=False, repr=False)
 class Sweep:
-    """Fixed points along inputs u_k = u_1 + (k/n)(u_2 − u_1), k = 0 … n.
+    """Fixed points along inputs u_k = u_1 + (k/n)(u_2 − u_1), k = 0 … n (K = n + 1 steps).
 
     Attributes
     ----------
@@ -801,9 +831,10 @@ class Sweep:
 
     def summary(self) -> dict[str, np.ndarray]:
         """Bifurcation summary, each (K,): ``alpha``; ``n_points``, ``n_stable`` (all points
-        of the step); of the relevant point: ``relevant_q``, ``relevant_stable``,
+        of the step); of the relevant point: ``relevant_q``, ``relevant_stable`` (1.0 or 0.0),
         ``relevant_max_abs_eig``, ``relevant_shift`` (distance from the previous step's
-        relevant point; NaN at k = 0) and ``rollout_distance`` (from the rollout end)."""
+        relevant point; NaN at k = 0) and ``rollout_distance`` (from the rollout end).
+        Entries about the relevant point are NaN at steps without points."""
         has = self.relevant >= 0
 
         def relevant(values) -> np.ndarray:
@@ -910,7 +941,8 @@ def interpolate_tasks(
     u_1 is the input at the start of ``period`` in "test" trial ``trial`` of task_1; u_2 is
     u_1 with task_1's rule replaced by task_2's. Starting states come from both tasks'
     noise-free test trajectories; rollouts start where trial ``trial`` of task_1 enters the
-    period and last the period's length. ``sweep_options`` go to :func:`interpolate`.
+    period and last the period's length. ``sweep_options`` (``n_interp``, ``max_q`` and
+    :class:`FinderSettings`) go to :func:`interpolate`.
     """
     task_1, task_2 = task_defs.canonical_task(task_1), task_defs.canonical_task(task_2)
     trials = task_defs.make_trials(task_1, "test")
@@ -946,7 +978,8 @@ def interpolate_periods(
 
     Inputs are those of "test" trial ``trial``; starting states come from the task's
     noise-free test trajectories; rollouts start where the trial enters period_1 and last as
-    long as the longer of the two periods. ``sweep_options`` go to :func:`interpolate`.
+    long as the longer of the two periods. ``sweep_options`` (``n_interp``, ``max_q`` and
+    :class:`FinderSettings`) go to :func:`interpolate`.
     """
     trials = task_defs.make_trials(task, "test")
     h = net.run(trials.x).h

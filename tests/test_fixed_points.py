@@ -17,14 +17,15 @@ ALPHA = 0.2
 R_TANH2 = brentq(lambda r: np.tanh(2 * r) - r, 0.5, 1.0)  # positive root of r = tanh(2r)
 
 
-def _linear_step(a, b, dtype=tf.float64):
-    a_t, b_t = tf.constant(a, dtype), tf.constant(b, dtype)
+def _linear_step(a, b):
+    """h' = A h + b (float64): the fixed point is (I − A)⁻¹ b, the Jacobian A."""
+    a_t, b_t = tf.constant(a, tf.float64), tf.constant(b, tf.float64)
     return lambda h, u: tf.matmul(h, a_t, transpose_b=True) + b_t + 0 * u
 
 
-def _leaky_tanh_step(w, dtype=tf.float64):
-    """h' = (1 − α) h + α tanh(W h + u): fixed points solve h = tanh(W h + u)."""
-    w_t = tf.constant(w, dtype)
+def _leaky_tanh_step(w):
+    """h' = (1 − α) h + α tanh(W h + u) (float64): fixed points solve h = tanh(W h + u)."""
+    w_t = tf.constant(w, tf.float64)
     return lambda h, u: (1 - ALPHA) * h + ALPHA * tf.tanh(tf.matmul(h, w_t, transpose_b=True) + u)
 
 
@@ -37,7 +38,7 @@ def _ring_step(h, u):
 
 @pytest.fixture(scope="module")
 def trained_net(tmp_path_factory):
-    """A 32-unit softplus network trained briefly on DelayPro (about 20 s)."""
+    """A 32-unit softplus network trained 400 steps on DelayPro (10–20 s)."""
     config = training.TrainConfig(
         tasks=("fdgo",),
         n_rnn=32,
@@ -203,6 +204,12 @@ def test_keep_all_returns_every_state_and_filters_are_public():
         **{**_fields(far), "xstar": far.xstar + np.r_[np.zeros(41), 100.0][:, None]}
     )
     assert len(far.drop_outliers(starts)) == 41  # the moved copy is 100 away: an outlier
+    # each state is optimised on its own: batches of 4 states give the same results
+    small_batches = fp.find_fixed_points(
+        step, starts, np.zeros(1), keep_all=True, dtype="float64", batch_size=4, chunk_iters=7
+    )
+    np.testing.assert_array_equal(small_batches.n_iters, everything.n_iters)
+    np.testing.assert_allclose(small_batches.xstar, everything.xstar, rtol=0, atol=1e-12)
 
 
 def _fields(points):
