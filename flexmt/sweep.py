@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from flexmt import checkpoint as ckpt
 from flexmt import training
