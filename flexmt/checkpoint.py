@@ -30,6 +30,8 @@ from flexmt.network import PARAM_NAMES, Network, load_original
 FORMAT_VERSION = 1
 CONFIG, PARAMS, LOG, RESUME = "config.json", "params.npz", "log.json", "resume.npz"
 LOCK = ".lock"
+PREVIOUS_RESUME = "resume-prev.npz"
+RESUME_KINDS = ("params", "adam_m", "adam_v")
 
 
 class CheckpointError(ValueError):
@@ -185,10 +187,6 @@ def write_resume(
     if current.is_file():
         os.replace(current, folder / PREVIOUS_RESUME)
     write_npz(current, _resume_arrays(state, step, active, elapsed))
-
-
-PREVIOUS_RESUME = "resume-prev.npz"
-RESUME_KINDS = ("params", "adam_m", "adam_v")
 
 
 def read_resume_states(folder: Path) -> dict[int, dict]:
