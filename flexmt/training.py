@@ -595,6 +595,9 @@ def train(
     """
     seeds = seed_key(seeds)
     folders = [network_folder(out, config, s) for s in seeds]
+    if config.init_from is not None:  # a missing start must fail before any folder is made
+        for seed in seeds:
+            _start_from(config, config.init_from.format(seed=seed))
     with contextlib.ExitStack() as locks:
         for folder in folders:
             locks.enter_context(ckpt.training_lock(folder))
