@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import functools
 import json
 import os
 import re
@@ -73,6 +74,9 @@ REPORT = "report"  # the notebook that gathers every record; executed last
 RECORDS, FIGURES = "records", "figures"
 REQUIRED_PARAMETERS = ("quick", "out_dir")
 MODES = ("test", "random")  # the trial modes a notebook's ``mode`` parameter may take
+# Notebook parameters that are counts (integers >= 1) and sizes (numbers > 0).
+COUNT_PARAMETERS = ("n_starting_states", "n_sweep_states", "n_interp", "trials", "n_pcs")
+POSITIVE_PARAMETERS = ("max_q", "spacing")
 KERNEL_ENVIRONMENT = {
     "TF_CPP_MIN_LOG_LEVEL": "2",  # TensorFlow's start-up lines never reach a page
     "TF_ENABLE_ONEDNN_OPTS": "0",
@@ -293,6 +297,19 @@ def _natural(name: str, value, minimum: int) -> int:
     return int(value)
 
 
+def _positive(name: str, value) -> float:
+    numeric = isinstance(value, int | float | np.integer | np.floating)
+    if isinstance(value, bool) or not numeric or not value > 0:
+        raise ValueError(f"{name} must be a number > 0 (e.g. 1e-6); got {value!r}")
+    return float(value)
+
+
+def _fraction(name: str, value) -> float:
+    if _positive(name, value) > 1:
+        raise ValueError(f"{name} must be a number in (0, 1] (e.g. 0.9); got {value!r}")
+    return float(value)
+
+
 def _check_choice(name: str, value, allowed: Sequence) -> object:
     if value not in allowed:
         raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(map(str, allowed))}")
@@ -326,8 +343,11 @@ _CHECKS = {
     "seed": lambda v: _natural("seed", v, 0),
     "seeds": _check_seeds,
     "mode": lambda v: _check_choice("mode", v, MODES),
-    "n_starting_states": lambda v: _natural("n_starting_states", v, 1),
+    **{name: functools.partial(_natural, name, minimum=1) for name in COUNT_PARAMETERS},
+    **{name: functools.partial(_positive, name) for name in POSITIVE_PARAMETERS},
+    "level": functools.partial(_fraction, "level"),
     "quick": lambda v: _check_bool("quick", v),
+    "recompute": lambda v: _check_bool("recompute", v),
     "out_dir": Path,
 }
 
@@ -344,9 +364,13 @@ def check_parameters(**values) -> dict[str, object]:
         names, or ``"all"``; returned as code names), ``period`` and ``periods`` (reader names
         or code keys, checked against ``task``/``tasks``; returned as reader names),
         ``network`` (a path or a reference network of ``flexmt/zoo``; returned as a Path),
-        ``preset``, ``seed``, ``seeds``, ``mode`` (``"test"`` or ``"random"``),
-        ``n_starting_states``, ``quick``, ``out_dir`` (returned as a Path). Other names are
-        returned unchanged.
+        ``preset``, ``seed``, ``seeds``, ``mode`` (``"test"`` or ``"random"``), the counts
+        ``n_starting_states``, ``n_sweep_states``, ``n_interp`` (interpolation steps),
+        ``trials`` and ``n_pcs`` (principal components; integers >= 1, returned as int), the
+        sizes ``max_q`` (q threshold of fixed points) and ``spacing`` (merging distance of
+        fixed points; numbers > 0, returned as float), ``level`` (a performance in (0, 1]),
+        the flags ``quick`` and ``recompute``, ``out_dir`` (returned as a Path). Other names
+        are returned unchanged.
 
     Returns
     -------

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from flexmt import checkpoint
 from flexmt import tasks as task_defs
@@ -172,8 +173,8 @@ class FixedPoints:
     jacobians : (n, N, N) ``∂F/∂h`` at each point (row = output unit).
     stability_threshold, stability_criterion : define :attr:`is_stable`.
 
-    Eigen-decompositions are computed on first use (numpy) and sorted by magnitude, largest
-    first (of a complex-conjugate pair, positive imaginary part first).
+    Eigen-decompositions are computed on first use (numpy, on one BLAS thread) and sorted by
+    magnitude, largest first (of a complex-conjugate pair, positive imaginary part first).
     """
 
     xstar: np.ndarray
@@ -305,7 +306,10 @@ class FixedPoints:
 
     @cached_property
     def _decomposition(self) -> tuple[np.ndarray, np.ndarray]:
-        values, vectors = np.linalg.eig(self.jacobians.astype(np.float64))
+        # One BLAS thread: on a busy 2-core machine two-thread LAPACK took 4.5 s per
+        # 256 × 256 Jacobian, one thread 0.25 s.
+        with threadpool_limits(1, user_api="blas"):
+            values, vectors = np.linalg.eig(self.jacobians.astype(np.float64))
         order = np.lexsort((-values.imag, -np.abs(values)), axis=-1)
         return (
             np.take_along_axis(values, order, axis=-1),
@@ -326,7 +330,8 @@ class FixedPoints:
     def left_eigenvectors(self) -> np.ndarray:
         """(n, N, N) complex; ``[i, :, k]`` is the left eigenvector l of eigenvalue k
         (lᵀJ = λlᵀ), scaled so that lᵀv = 1 for the matching right eigenvector v."""
-        return np.swapaxes(np.linalg.inv(self.right_eigenvectors), 1, 2)
+        with threadpool_limits(1, user_api="blas"):  # as for the eigen-decomposition
+            return np.swapaxes(np.linalg.inv(self.right_eigenvectors), 1, 2)
 
     @property
     def is_stable(self) -> np.ndarray:

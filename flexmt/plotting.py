@@ -8,7 +8,7 @@ Time axes are in ms (``flexmt.tasks.DT`` per step); periods carry the reader nam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
@@ -22,6 +22,9 @@ from flexmt import tasks as task_defs
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from flexmt.analysis.variance import CrossPeriodVariance
+    from flexmt.fixed_points import FixedPoints
 
 # One colour per kind of period; numbered periods (Stimulus1, Memory2) share their kind's.
 PERIOD_COLORS = {
@@ -259,3 +262,170 @@ def plot_training_curves(logs: dict[str, dict], target: float = 0.95) -> Figure:
     mean_ax.legend(frameon=False, fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- Figs 1–2
+# Fixed points: stable filled black, unstable open red (as in flexmt.plotting_atlas).
+STABLE_COLOR, UNSTABLE_COLOR = "black", "tab:red"
+ANGLE_CMAP = "twilight"  # cyclic, for stimulus angles
+
+
+def plot_cross_period_variance(result: CrossPeriodVariance, *, ax: Axes | None = None) -> Axes:
+    """Figs 1B, 2A: the fraction of each period's variance in the top-k PCs of each other.
+
+    Parameters
+    ----------
+    result : :func:`flexmt.analysis.cross_period_variance` of some task periods.
+    ax : axes to draw into (a new figure if None).
+
+    Returns
+    -------
+    The axes: rows are the periods whose PCs are used, columns the periods whose variance is
+    measured; each cell is written out.
+    """
+    if ax is None:
+        size = 1.5 + 0.55 * len(result.periods)
+        _, ax = plt.subplots(figsize=(size + 1.2, size), layout="constrained")
+    image = ax.imshow(result.fraction, vmin=0, vmax=1, cmap="Blues")
+    for (i, j), value in np.ndenumerate(result.fraction):
+        color = "white" if value > 0.6 else "black"
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color=color)
+    labels = result.labels
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlabel("variance of this period")
+    ax.set_ylabel(f"top {result.k} PCs of this period")
+    ax.figure.colorbar(image, ax=ax, label="fraction of variance explained", shrink=0.8)
+    return ax
+
+
+def draw_fixed_points(ax: Axes, xy: np.ndarray, stable: np.ndarray, **style) -> None:
+    """Fixed points at ``xy`` (n, 2): stable ones filled black, unstable ones open red."""
+    stable = np.asarray(stable, bool)
+    style = {"s": 18, "zorder": 4, "linewidths": 0.8, **style}
+    ax.scatter(*xy[stable].T, color=STABLE_COLOR, **style)
+    ax.scatter(*xy[~stable].T, facecolor="none", edgecolor=UNSTABLE_COLOR, **style)
+
+
+def fixed_point_legend_handles() -> list[Line2D]:
+    """Legend entries of :func:`draw_fixed_points`."""
+    return [
+        Line2D([], [], marker="o", ls="", color=STABLE_COLOR, label="stable fixed point"),
+        Line2D([], [], marker="o", ls="", mfc="none", mec=UNSTABLE_COLOR, label="unstable"),
+    ]
+
+
+def plot_period_dynamics(
+    trials: task_defs.Trials,
+    h: np.ndarray,
+    points: Mapping[str, FixedPoints],
+    *,
+    held_trial: int = 0,
+    modality: int = 1,
+) -> Figure:
+    """Figs 1C–F: each period's trajectories and fixed points on the period's top two PCs.
+
+    Parameters
+    ----------
+    trials : a batch of one reach task (e.g. MemoryPro's "test" trials).
+    h : (T, B, N) the network's noise-free states on ``trials``.
+    points : reader period name → the fixed points under that period's input, one panel
+        each, in this order.
+    held_trial : the trial whose input was held to find the points (it matters only where
+        the input depends on the stimulus; its trajectory is drawn dashed black).
+    modality : only trials with the stimulus in this modality are drawn.
+
+    Returns
+    -------
+    The figure: per period, the trajectories of the period (coloured by stimulus angle θ,
+    a dot at the end) and the fixed points (filled black if stable, open red if not), all on
+    the top two principal axes of the period's states.
+    """
+    from flexmt.analysis.pairs import principal_components
+
+    shown = np.flatnonzero(np.asarray(trials.params["modality"]) == modality)
+    theta = np.asarray(trials.params["theta"], float)
+    cmap = plt.get_cmap(ANGLE_CMAP)
+    fig, axes = plt.subplots(
+        1, len(points), figsize=(3.3 * len(points) + 0.8, 3.6), layout="constrained"
+    )
+    for ax, (period, found) in zip(np.atleast_1d(axes), points.items(), strict=True):
+        section = trials.period_slice(period)
+        pcs = principal_components(h[section], k=2)
+        start = max(section.start - 1, 0)  # join each segment to the previous period's end
+        xy = pcs.project(h[start : section.stop])
+        for b in shown:
+            ax.plot(*xy[:, b].T, color=cmap(theta[b] / (2 * np.pi)), lw=0.9, alpha=0.9)
+            ax.plot(*xy[-1, b], "o", color=cmap(theta[b] / (2 * np.pi)), ms=2.5)
+        ax.plot(*xy[:, held_trial].T, color="black", lw=1.0, ls="--", zorder=3)
+        if len(found):
+            draw_fixed_points(ax, pcs.project(found.xstar), found.is_stable)
+        stable = int(found.is_stable.sum())
+        ax.set_title(f"{period}: {len(found)} fixed points ({stable} stable)", fontsize=9)
+        explained = ", ".join(f"{100 * e:.0f}%" for e in pcs.explained)
+        ax.set(xlabel=f"PC1 ({explained} of the period's variance)", ylabel="PC2")
+        ax.xaxis.label.set_fontsize(8)
+        ax.spines[["top", "right"]].set_visible(False)
+    held = Line2D([], [], color="black", ls="--", label="trial whose input is held")
+    fig.legend(
+        handles=[*fixed_point_legend_handles(), held],
+        loc="outside upper center",
+        ncols=3,
+        frameon=False,
+        fontsize=8,
+    )
+    mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 360))
+    fig.colorbar(mappable, ax=axes, label="stimulus angle θ (°)", shrink=0.8, ticks=[0, 180, 360])
+    return fig
+
+
+def plot_eigenvalue_magnitudes(values: Mapping[str, np.ndarray], *, ax: Axes | None = None) -> Axes:
+    """The largest ``|λ|`` of each fixed point, one column of dots per set of points.
+
+    Parameters
+    ----------
+    values : label (e.g. a period) → (n,) largest ``|λ|`` of each of its points.
+    ax : axes to draw into (a new figure if None).
+
+    Returns
+    -------
+    The axes, with the stability boundary ``|λ| = 1`` dashed: points of an attractor ring sit on
+    it, isolated stable points below it.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.2 + 0.9 * len(values), 3.0), layout="constrained")
+    jitter = np.random.default_rng(0)  # horizontal spread of the dots only
+    for i, magnitudes in enumerate(values.values()):
+        offsets = jitter.uniform(-0.2, 0.2, len(magnitudes))
+        ax.scatter(i + offsets, magnitudes, s=6, color="0.3", alpha=0.6, linewidths=0)
+    ax.axhline(1.0, color="0.5", ls="--", lw=0.8)
+    ax.set_xticks(range(len(values)), list(values), fontsize=8)
+    ax.set_ylabel("max |λ| of each fixed point")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+# ----------------------------------------------------------------------------- Fig. 6
+def plot_learning_curves(
+    curves: Mapping[str, Sequence[tuple[np.ndarray, np.ndarray]]],
+    level: float,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """Performance on the learned task against trials, one colour per starting point.
+
+    Parameters
+    ----------
+    curves : condition → one ``(trials, perf)`` pair of (n_eval,) arrays per seed.
+    level : the performance whose first crossing is counted, drawn as a dashed line.
+    ax : axes to draw into (default: a new figure).
+    """
+    ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+    for color, (condition, runs) in zip(plt.cm.tab10.colors, curves.items(), strict=False):
+        for k, (trials, perf) in enumerate(runs):
+            label = f"{condition} ({len(runs)} seeds)" if k == 0 else None
+            ax.plot(trials, perf, color=color, linewidth=1.2, alpha=0.8, label=label)
+    ax.axhline(level, color="0.5", linestyle="--", linewidth=1)
+    ax.set(xlabel="trials", ylabel="performance", ylim=(0, 1.02))
+    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    return ax

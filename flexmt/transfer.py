@@ -18,7 +18,10 @@ import numpy as np
 
 from flexmt import tasks as task_defs
 from flexmt import training
-from flexmt.checkpoint import read_log
+from flexmt.analysis.variance import explained_variance_matrix, period_states
+from flexmt.checkpoint import CONFIG, read_log
+from flexmt.fixed_points import analysed_periods
+from flexmt.network import Network
 
 UNTRAINED = "untrained"
 ZOO = Path(__file__).parent / "zoo"
@@ -78,6 +81,94 @@ def learn(
     """
     config = transfer_config(source, task, zoo=zoo, **overrides)
     return training.train(config, seeds, out, resume=resume, progress=progress, command=command)
+
+
+def run_name(source: str, task: str, seed: int) -> str:
+    """Folder name of the run learning ``task`` from ``source`` with ``seed``."""
+    return f"transfer-{source}-{task_defs.canonical_task(task)}-seed{seed}"
+
+
+def check_sources(sources: Sequence[str]) -> list[str]:
+    """The starting points, checked: "untrained" or training presets, at least one.
+
+    Raises
+    ------
+    ValueError
+        Naming the bad value and the allowed ones.
+    """
+    if isinstance(sources, str) or not sources:
+        raise ValueError(f"sources must be a non-empty list of starting points; got {sources!r}")
+    for source in sources:
+        training.check_choice("source", source, (UNTRAINED, *training.PRESETS))
+    return list(sources)
+
+
+def source_ready(source: str, seed: int, zoo: str | Path = ZOO) -> bool:
+    """True if learning can start from ``source`` with ``seed``: "untrained", or a pretrained
+    network ``<zoo>/<source>-seed<seed>`` whose training has ended (criterion or step cap)."""
+    if source == UNTRAINED:
+        return True
+    folder = Path(zoo) / f"{source}-seed{seed}"
+    if not (folder / CONFIG).is_file():
+        return False
+    return read_log(folder).get("status") in ("criterion", "max_steps")
+
+
+def runs(
+    source: str,
+    task: str,
+    seeds: Sequence[int],
+    out: str | Path,
+    *,
+    zoo: str | Path = ZOO,
+    recompute: bool = False,
+    **overrides,
+) -> dict[int, Path]:
+    """The learning runs of ``task`` from ``source``, by seed: shipped, or learned now.
+
+    Parameters
+    ----------
+    source, task, seeds : as for :func:`learn`.
+    out : where runs learned now go (resumed if already there).
+    zoo : folder of the shipped pretrained networks and transfer runs.
+    recompute : False: the runs shipped in ``zoo``; True: learn every seed whose starting
+        network is ready (:func:`source_ready`) into ``out``.
+    overrides : settings of runs learned now (``max_steps``, ``eval_every``, ...).
+
+    Returns
+    -------
+    seed → run folder, for the seeds that have one (missing seeds are left out).
+    """
+    if not recompute:
+        found = {k: Path(zoo) / run_name(source, task, k) for k in seeds}
+        return {k: f for k, f in found.items() if (f / CONFIG).is_file()}
+    ready = [k for k in seeds if source_ready(source, k, zoo)]
+    if not ready:
+        return {}
+    folders = learn(source, task, ready, out, zoo=zoo, resume=True, progress=False, **overrides)
+    return dict(zip(ready, folders, strict=True))
+
+
+def variance_in_pretrained_pcs(net: Network, pretrained: Sequence[str], task: str, k: int) -> float:
+    """Share of ``task``'s state variance in the top-k PCs of the pretrained tasks' states.
+
+    States are those of every analysed period of the noise-free "test" trials, pooled over
+    periods, time and trials (the pretrained tasks pooled together).
+
+    Parameters
+    ----------
+    net : a network that learned ``task`` after ``pretrained``.
+    pretrained : the tasks it was pretrained on.
+    task : the learned task.
+    k : number of principal components.
+    """
+    tasks = [task_defs.canonical_task(t) for t in (*pretrained, task)]
+    states = period_states(net, [(t, p) for t in tasks for p in analysed_periods(t)])
+    pooled = [
+        np.concatenate([v for (t, _), v in states.items() if t in group])
+        for group in (set(tasks[:-1]), {tasks[-1]})
+    ]
+    return float(explained_variance_matrix(pooled, k)[0, 1])
 
 
 def learning_curve(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:

@@ -132,6 +132,32 @@ def test_check_parameters_normalises_and_names_allowed_values():
             book.check_parameters(**values)
 
 
+def test_check_parameters_takes_counts_and_sizes_as_int_and_float():
+    params = book.check_parameters(
+        n_interp=np.int64(20), n_sweep_states=50, trials=256, max_q=1e-5, spacing=1
+    )
+    assert params == {
+        "n_interp": 20,
+        "n_sweep_states": 50,
+        "trials": 256,
+        "max_q": 1e-5,
+        "spacing": 1.0,
+    }
+    assert [type(params[k]) for k in ("n_interp", "spacing")] == [int, float]
+    for name, bad in (("n_interp", 0), ("n_sweep_states", 2.5), ("trials", True)):
+        with pytest.raises(ValueError, match=f"{name} must be an integer >= 1; got {bad!r}"):
+            book.check_parameters(**{name: bad})
+    for name, bad in (("max_q", 0.0), ("spacing", "0.3"), ("max_q", -1e-5), ("spacing", False)):
+        with pytest.raises(ValueError, match=f"{name} must be a number > 0 .*; got {bad!r}"):
+            book.check_parameters(**{name: bad})
+    assert book.check_parameters(level=1, recompute=True) == {"level": 1.0, "recompute": True}
+    for bad in (0, 1.5, "0.9"):
+        with pytest.raises(ValueError, match=f"level must be a number .*; got {bad!r}"):
+            book.check_parameters(level=bad)
+    with pytest.raises(ValueError, match="recompute must be True or False; got 'yes'"):
+        book.check_parameters(recompute="yes")
+
+
 def test_resolve_network_finds_original_and_reference_folders(original_dir):
     assert book.resolve_network(original_dir) == original_dir
     for name in zoo.names():

@@ -1,10 +1,14 @@
 """Transfer through the rule input alone: frozen weights stay bit-identical, motifs speed it up."""
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 
 from flexmt import load_network, training, transfer
 from flexmt.cli import main
+from flexmt.network import init_network
 from flexmt.tasks import RULE_START, TASKS
 
 
@@ -117,3 +121,42 @@ def test_untrained_transfer_from_the_command_line(tmp_path):
     assert main(argv) == 0
     curve = transfer.learning_curve(tmp_path / "transfer-untrained-fdgo-seed1")
     np.testing.assert_array_equal(curve[0], [0, 128, 256])
+
+
+def test_a_pretrained_network_is_ready_only_when_its_training_ended(pretrained, tmp_path):
+    folder = tmp_path / "pretrain-delaypro-memorypro-seed0"
+    shutil.copytree(pretrained.format(seed=0), folder)
+    assert transfer.source_ready("pretrain-delaypro-memorypro", 0, tmp_path)
+    assert not transfer.source_ready("pretrain-delaypro-memorypro", 1, tmp_path)
+    log = json.loads((folder / "log.json").read_text())
+    (folder / "log.json").write_text(json.dumps(log | {"status": "running"}))
+    assert not transfer.source_ready("pretrain-delaypro-memorypro", 0, tmp_path)
+    assert transfer.source_ready("untrained", 0, tmp_path)
+
+
+def test_runs_are_loaded_when_shipped_or_learned_from_ready_networks(tmp_path):
+    zoo_dir, out = tmp_path / "zoo", tmp_path / "out"
+    zoo_dir.mkdir()
+    kept = {"zoo": zoo_dir, "recompute": True}
+    assert transfer.runs("pretrain-delaypro-memorypro", "MemoryAnti", [0], out, **kept) == {}
+    assert not out.exists()
+    small = {"n_rnn": 16, "max_steps": 4, "eval_every": 2}
+    learned = transfer.runs("untrained", "MemoryAnti", [0, 1], out, **kept, **small)
+    assert sorted(learned) == [0, 1]
+    assert learned[1] == out / transfer.run_name("untrained", "delayanti", 1)
+    shutil.copytree(learned[1], zoo_dir / learned[1].name)
+    shipped = transfer.runs("untrained", "MemoryAnti", [0, 1], out, zoo=zoo_dir)
+    assert shipped == {1: zoo_dir / learned[1].name}
+    with pytest.raises(ValueError, match="unknown source 'nowhere'"):
+        transfer.check_sources(["untrained", "nowhere"])
+    with pytest.raises(ValueError, match="non-empty list"):
+        transfer.check_sources("untrained")
+
+
+def test_variance_in_pretrained_pcs():
+    net = init_network(32, rng=np.random.default_rng(0))
+    everything = transfer.variance_in_pretrained_pcs(net, ["MemoryPro"], "MemoryAnti", 32)
+    assert everything == pytest.approx(1.0, abs=1e-9)
+    own = transfer.variance_in_pretrained_pcs(net, ["MemoryAnti"], "MemoryAnti", 2)
+    other = transfer.variance_in_pretrained_pcs(net, ["DelayPro"], "MemoryAnti", 2)
+    assert 0 < other < own < 1  # a task's own top PCs hold the most of its variance

@@ -6,6 +6,7 @@ are loaded and checked as far as they go. A tiny zoo trained here by the command
 exercises every check, including the replay of the first ``eval_every`` training steps.
 """
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -78,6 +79,23 @@ def test_list_summarises_each_folder(tiny_zoo):
     assert "--seeds 0 1 --max-steps 2 --eval-every 1" in e0.command
     assert e0.machine["cpus"] >= 1
     assert e0.params_sha256 == zoo.params_sha256(zoo.load("memorypro-seed0", tiny_zoo).params())
+
+
+def test_status_line_states_status_step_and_worst_task(tiny_zoo):
+    e0 = zoo.entry("memorypro-seed0", tiny_zoo)
+    assert e0.status_line == (
+        "memorypro-seed0: max_steps (criterion not met), step 2, worst-task performance "
+        f"MemoryPro {e0.perf['delaygo']:.3f}"
+    )
+    later = dataclasses.replace(e0, status="criterion", steps=17500, perf={"delaygo": 0.95})
+    assert later.status_line.endswith(
+        "criterion met, step 17,500, worst-task performance MemoryPro 0.950"
+    )
+    assert later.worst_text(2) == "MemoryPro 0.95"
+    unevaluated = dataclasses.replace(e0, status="running", steps=0, perf={})
+    assert unevaluated.status_line == (
+        "memorypro-seed0: running (unfinished), step 0, worst-task performance not yet evaluated"
+    )
 
 
 def test_table_and_cli_show_every_network(tiny_zoo, capsys):

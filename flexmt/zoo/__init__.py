@@ -112,6 +112,28 @@ class ZooEntry:
         """Mean final performance over tasks."""
         return float(np.mean([*self.perf.values()])) if self.perf else None
 
+    @property
+    def status_text(self) -> str:
+        """The status in words (:data:`STATUS_TEXT`), e.g. ``"criterion met"``."""
+        return STATUS_TEXT.get(self.status, self.status)
+
+    def worst_text(self, digits: int = 3) -> str:
+        """The worst task's paper name and final performance, e.g. ``"MemoryAnti 0.951"``
+        (``"not yet evaluated"`` before the first evaluation)."""
+        if not self.perf:
+            return "not yet evaluated"
+        return f"{PAPER_NAMES[self.worst_task]} {self.perf[self.worst_task]:.{digits}f}"
+
+    @property
+    def status_line(self) -> str:
+        """How far the network was trained, in one line for a page's record, e.g.
+        ``"memorypro-seed0: criterion met, step 17,500, worst-task performance MemoryPro
+        0.953"``."""
+        return (
+            f"{self.name}: {self.status_text}, step {self.steps:,}, "
+            f"worst-task performance {self.worst_text()}"
+        )
+
     def to_dict(self) -> dict:
         """JSON-ready dictionary, with the worst task and the mean performance."""
         out = dataclasses.asdict(self)
@@ -205,11 +227,11 @@ def table_markdown(root: str | Path | None = None) -> str:
     )
     rows = [header, "|" + "---|" * header.count(" | ") + "---|"]
     for e in list(root):
-        worst = f"{PAPER_NAMES[e.worst_task]} {e.perf[e.worst_task]:.3f}" if e.perf else "—"
+        worst = e.worst_text() if e.perf else "—"
         mean = f"{e.mean_perf:.3f}" if e.perf else "—"
         cells = (
             e.name,
-            STATUS_TEXT.get(e.status, e.status),
+            e.status_text,
             f"{e.steps:,}",
             f"{e.trials:,}",
             _duration(e.wall_time),
@@ -366,7 +388,7 @@ def check_hash(e: ZooEntry) -> tuple[str, ...]:
 
 
 def performance_bound(p_log, n_log: int, p_new, n_new: int) -> np.ndarray:
-    """Largest |p_log − p_new| attributed to sampling: Z·SE + FLOOR, elementwise.
+    """Largest ``|p_log − p_new|`` attributed to sampling: Z·SE + FLOOR, elementwise.
 
     SE is the binomial standard error of the difference of two independent estimates of the
     pooled proportion, from ``n_log`` and ``n_new`` trials.
