@@ -131,7 +131,32 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-_ALL_BUT_MEMORYANTI = tuple(t for t in task_defs.TASKS if t != "delayanti")
+# Held out in the leave-one-out comparison (Supp. Fig. 10, reduced): MemoryAnti (Fig. 6's task),
+# DelayPro, IntegrationModality1 and ReactCategoryPro; each also trained alone from scratch.
+LEAVE_ONE_OUT = ("delayanti", "fdgo", "delaydm1", "dmcgo")
+
+
+def _held_out(task: str) -> list[tuple[str, TrainConfig, str]]:
+    """(name, settings, description) of the 14-task pretraining without ``task`` and of
+    ``task`` alone from scratch."""
+    paper = task_defs.PAPER_NAMES[task]
+    rest = tuple(t for t in task_defs.TASKS if t != task)
+    names = (f"pretrain-all-but-{paper.lower()}", f"single-{paper.lower()}")
+    return [
+        (
+            names[0],
+            TrainConfig(tasks=rest, n_rnn=256, preset=names[0]),
+            f"leave-one-out pretraining: all tasks but {paper}, 256 units"
+            + (" (also Fig. 6)" if task == "delayanti" else ""),
+        ),
+        (
+            names[1],
+            TrainConfig(tasks=(task,), n_rnn=256, preset=names[1]),
+            f"leave-one-out comparison: {paper} alone from scratch, 256 units",
+        ),
+    ]
+
+
 PRESETS: dict[str, TrainConfig] = {
     "memorypro": TrainConfig(tasks=("delaygo",), n_rnn=256, preset="memorypro"),
     "memorypro-memoryanti": TrainConfig(
@@ -154,9 +179,7 @@ PRESETS: dict[str, TrainConfig] = {
     "pretrain-delayanti-memorypro": TrainConfig(
         tasks=("fdanti", "delaygo"), n_rnn=256, preset="pretrain-delayanti-memorypro"
     ),
-    "pretrain-all-but-memoryanti": TrainConfig(
-        tasks=_ALL_BUT_MEMORYANTI, n_rnn=256, preset="pretrain-all-but-memoryanti"
-    ),
+    **{name: c for task in LEAVE_ONE_OUT for name, c, _ in _held_out(task)},
 }
 PRESET_DESCRIPTIONS = {
     "memorypro": "Fig. 1: MemoryPro alone, 256 units, softplus",
@@ -166,7 +189,7 @@ PRESET_DESCRIPTIONS = {
     "all-retanh": "Figs. 3-5 comparison: all 15 tasks, 128 units, retanh (lr 1e-4)",
     "pretrain-delaypro-memorypro": "Fig. 6 pretraining: DelayPro + MemoryPro, 256 units",
     "pretrain-delayanti-memorypro": "Fig. 6 pretraining: DelayAnti + MemoryPro, 256 units",
-    "pretrain-all-but-memoryanti": "Fig. 6 pretraining: all tasks but MemoryAnti, 256 units",
+    **{name: text for task in LEAVE_ONE_OUT for name, _, text in _held_out(task)},
 }
 
 

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from flexmt import checkpoint, load_network, training
 from flexmt.network import evaluate
+from flexmt.tasks import PAPER_NAMES, TASKS
 from flexmt.training import GroupState, GroupTrainer, TrainConfig, initial_networks
 
 
@@ -161,3 +162,12 @@ def test_kill_at_any_moment_resumes(tmp_path, delay, uninterrupted):
         assert [e["perf"] for e in checkpoint.read_log(resumed)["evaluations"]] == [
             e["perf"] for e in reference
         ]
+
+
+def test_leave_one_out_presets_hold_out_exactly_one_task():
+    for task in training.LEAVE_ONE_OUT:
+        name = PAPER_NAMES[task].lower()
+        pretrain = training.preset(f"pretrain-all-but-{name}")
+        assert set(pretrain.tasks) == set(TASKS) - {task} and len(pretrain.tasks) == 14
+        assert training.preset(f"single-{name}").tasks == (task,)
+        assert pretrain.n_rnn == 256 and pretrain.preset == f"pretrain-all-but-{name}"
