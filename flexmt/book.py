@@ -304,6 +304,12 @@ def _positive(name: str, value) -> float:
     return float(value)
 
 
+def _counts(name: str, values) -> list[int]:
+    if not isinstance(values, list | tuple) or not values:
+        raise ValueError(f"{name} must be a non-empty list of integers >= 1; got {values!r}")
+    return [_natural(name, v, 1) for v in values]
+
+
 def _fraction(name: str, value) -> float:
     if _positive(name, value) > 1:
         raise ValueError(f"{name} must be a number in (0, 1] (e.g. 0.9); got {value!r}")
@@ -346,6 +352,7 @@ _CHECKS = {
     **{name: functools.partial(_natural, name, minimum=1) for name in COUNT_PARAMETERS},
     **{name: functools.partial(_positive, name) for name in POSITIVE_PARAMETERS},
     "level": functools.partial(_fraction, "level"),
+    "early_trials": functools.partial(_counts, "early_trials"),
     "quick": lambda v: _check_bool("quick", v),
     "recompute": lambda v: _check_bool("recompute", v),
     "out_dir": Path,
@@ -369,6 +376,7 @@ def check_parameters(**values) -> dict[str, object]:
         ``trials`` and ``n_pcs`` (principal components; integers >= 1, returned as int), the
         sizes ``max_q`` (q threshold of fixed points) and ``spacing`` (merging distance of
         fixed points; numbers > 0, returned as float), ``level`` (a performance in (0, 1]),
+        ``early_trials`` (a list of trial counts),
         the flags ``quick`` and ``recompute``, ``out_dir`` (returned as a Path). Other names
         are returned unchanged.
 

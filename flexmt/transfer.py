@@ -6,7 +6,9 @@ and the readout stay exactly as they were. Everything else — objective, noise,
 evaluation, checkpoints, resume, batching over seeds — is :func:`flexmt.training.train`.
 
 The starting point is either a preset whose networks ``<zoo>/<preset>-seed<k>`` exist, or
-``"untrained"``: the fresh initialisation of a network of the same size.
+``"untrained"``: the fresh initialisation of a network of the same size. For the leave-one-out
+comparison, ``"scratch"`` stands for the task learned alone with every weight trained (the
+preset ``single-<task>``, e.g. ``single-memoryanti``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from flexmt.fixed_points import analysed_periods
 from flexmt.network import Network
 
 UNTRAINED = "untrained"
+SCRATCH = "scratch"
 ZOO = Path(__file__).parent / "zoo"
 
 
@@ -83,13 +86,22 @@ def learn(
     return training.train(config, seeds, out, resume=resume, progress=progress, command=command)
 
 
+def scratch_preset(task: str) -> str:
+    """Name of the preset training ``task`` alone from scratch (a leave-one-out task)."""
+    task = task_defs.canonical_task(task)
+    training.check_choice("task learned from scratch", task, training.LEAVE_ONE_OUT)
+    return f"single-{task_defs.PAPER_NAMES[task].lower()}"
+
+
 def run_name(source: str, task: str, seed: int) -> str:
-    """Folder name of the run learning ``task`` from ``source`` with ``seed``."""
+    """Folder name of the run learning ``task`` from ``source`` (or from scratch) with ``seed``."""
+    if source == SCRATCH:
+        return f"{scratch_preset(task)}-seed{seed}"
     return f"transfer-{source}-{task_defs.canonical_task(task)}-seed{seed}"
 
 
 def check_sources(sources: Sequence[str]) -> list[str]:
-    """The starting points, checked: "untrained" or training presets, at least one.
+    """The starting points, checked: "untrained", "scratch" or presets, at least one.
 
     Raises
     ------
@@ -99,14 +111,15 @@ def check_sources(sources: Sequence[str]) -> list[str]:
     if isinstance(sources, str) or not sources:
         raise ValueError(f"sources must be a non-empty list of starting points; got {sources!r}")
     for source in sources:
-        training.check_choice("source", source, (UNTRAINED, *training.PRESETS))
+        training.check_choice("source", source, (UNTRAINED, SCRATCH, *training.PRESETS))
     return list(sources)
 
 
 def source_ready(source: str, seed: int, zoo: str | Path = ZOO) -> bool:
-    """True if learning can start from ``source`` with ``seed``: "untrained", or a pretrained
-    network ``<zoo>/<source>-seed<seed>`` whose training has ended (criterion or step cap)."""
-    if source == UNTRAINED:
+    """True if learning can start from ``source`` with ``seed``: "untrained", "scratch", or a
+    pretrained network ``<zoo>/<source>-seed<seed>`` whose training has ended (criterion or
+    step cap)."""
+    if source in (UNTRAINED, SCRATCH):
         return True
     folder = Path(zoo) / f"{source}-seed{seed}"
     if not (folder / CONFIG).is_file():
@@ -128,7 +141,7 @@ def runs(
 
     Parameters
     ----------
-    source, task, seeds : as for :func:`learn`.
+    source, task, seeds : as for :func:`learn`; ``source`` may also be "scratch".
     out : where runs learned now go (resumed if already there).
     zoo : folder of the shipped pretrained networks and transfer runs.
     recompute : False: the runs shipped in ``zoo``; True: learn every seed whose starting
@@ -145,7 +158,11 @@ def runs(
     ready = [k for k in seeds if source_ready(source, k, zoo)]
     if not ready:
         return {}
-    folders = learn(source, task, ready, out, zoo=zoo, resume=True, progress=False, **overrides)
+    if source == SCRATCH:
+        config = training.preset(scratch_preset(task), **overrides)
+        folders = training.train(config, ready, out, resume=True, progress=False)
+    else:
+        folders = learn(source, task, ready, out, zoo=zoo, resume=True, progress=False, **overrides)
     return dict(zip(ready, folders, strict=True))
 
 
@@ -184,3 +201,21 @@ def trials_to_reach(trials: np.ndarray, perf: np.ndarray, level: float = 0.9) ->
     """The first trial count at which performance reaches ``level`` (NaN if never)."""
     reached = np.flatnonzero(np.asarray(perf) >= level)
     return float(trials[reached[0]]) if reached.size else float("nan")
+
+
+def performance_at(trials: np.ndarray, perf: np.ndarray, counts: Sequence[float]) -> np.ndarray:
+    """Performance at the last evaluation made by each trial count in ``counts``.
+
+    Parameters
+    ----------
+    trials, perf : (n_eval,) a learning curve (:func:`learning_curve`).
+    counts : trial counts.
+
+    Returns
+    -------
+    (len(counts),) float; NaN for a count beyond the run's last evaluation.
+    """
+    trials, perf = np.asarray(trials), np.asarray(perf)
+    index = np.searchsorted(trials, np.asarray(counts, float), side="right") - 1
+    inside = np.asarray(counts, float) <= trials[-1]
+    return np.where(inside, perf[np.clip(index, 0, None)], np.nan)

@@ -156,6 +156,10 @@ def test_check_parameters_takes_counts_and_sizes_as_int_and_float():
             book.check_parameters(level=bad)
     with pytest.raises(ValueError, match="recompute must be True or False; got 'yes'"):
         book.check_parameters(recompute="yes")
+    assert book.check_parameters(early_trials=[64, np.int64(128)]) == {"early_trials": [64, 128]}
+    for bad in ([], 64, [64, 0]):
+        with pytest.raises(ValueError, match="early_trials must be .*integers? >= 1"):
+            book.check_parameters(early_trials=bad)
 
 
 def test_resolve_network_finds_original_and_reference_folders(original_dir):

@@ -67,10 +67,12 @@ def test_motifs_make_transfer_fast(pretrained, tmp_path):
     assert fast[-1] > fast[0] + 0.1  # it learned, not just started higher
 
 
-def test_trials_to_reach():
+def test_trials_to_reach_and_performance_at():
     trials, perf = np.array([0, 64, 128, 192]), np.array([0.1, 0.5, 0.92, 0.95])
     assert transfer.trials_to_reach(trials, perf, 0.9) == 128
     assert np.isnan(transfer.trials_to_reach(trials, perf, 0.99))
+    at = transfer.performance_at(trials, perf, [0, 100, 128, 192, 193])
+    np.testing.assert_array_equal(at, [0.1, 0.5, 0.92, 0.95, np.nan])
 
 
 def test_transfer_config_and_cli_errors(capsys, tmp_path):
@@ -147,6 +149,11 @@ def test_runs_are_loaded_when_shipped_or_learned_from_ready_networks(tmp_path):
     shutil.copytree(learned[1], zoo_dir / learned[1].name)
     shipped = transfer.runs("untrained", "MemoryAnti", [0, 1], out, zoo=zoo_dir)
     assert shipped == {1: zoo_dir / learned[1].name}
+    scratch = transfer.runs("scratch", "MemoryAnti", [0], out, **kept, **small)
+    assert scratch == {0: out / "single-memoryanti-seed0"}
+    assert load_network(scratch[0]).n_rnn == 16
+    with pytest.raises(ValueError, match="from scratch 'delaygo'; allowed: delayanti"):
+        transfer.run_name("scratch", "MemoryPro", 0)
     with pytest.raises(ValueError, match="unknown source 'nowhere'"):
         transfer.check_sources(["untrained", "nowhere"])
     with pytest.raises(ValueError, match="non-empty list"):
