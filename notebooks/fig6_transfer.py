@@ -43,6 +43,7 @@ from IPython.display import Markdown, display
 
 from flexmt import book, plotting, plotting_atlas, training, transfer, zoo
 from flexmt import fixed_points as fp
+from flexmt import tasks as task_defs
 from flexmt.analysis import motifs, pairs
 from flexmt.tasks import PAPER_NAMES
 
@@ -88,6 +89,17 @@ learn_now = params["recompute"] or quick
 settings = {"max_steps": 60, "eval_every": 20} if quick else {}
 seeds = params["seeds"][:1] if quick else params["seeds"]
 n_states, steps = (64, 5) if quick else (params["n_starting_states"], params["n_interp"])
+
+# %% [markdown]
+# ## The task and the motifs it needs
+#
+# One test trial each of MemoryPro, DelayAnti and the task to learn (MemoryAnti by default,
+# which shares its memory period with MemoryPro and its response, the opposite angle, with
+# DelayAnti).
+
+# %%
+shown = ["delaygo", "fdanti"] + ([task] if task not in ("delaygo", "fdanti") else [])
+fig = plotting.plot_tasks([task_defs.make_trials(t, "test") for t in shown], ncols=3)
 
 # %% [markdown]
 # ## The pretrained networks
