@@ -161,8 +161,9 @@ for s in sources:
     counts = [transfer.trials_to_reach(t, p, params["level"]) for t, p in runs]
     reached = [c for c in counts if np.isfinite(c)]
     longest = max((t[-1] for t, _ in runs), default=0)
+    ready = any(transfer.source_ready(s, k) for k in seeds)
     reach[s] = (
-        "no run (its starting network is not trained yet)"
+        ("no run shipped yet" if ready else "no run: its starting network is not trained yet")
         if not runs
         else f"{plotting_atlas.mean_sd(reached)} ({len(reached)} of {len(runs)} seeds)"
         if reached
