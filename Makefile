@@ -20,7 +20,7 @@ lint: venv
 	$(BIN)/ruff format --check flexmt tests benchmarks notebooks
 
 test: lint browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=10
 
 # Execute every notebook, build _build/html (warnings are errors), then open every page of
 # the built book in headless Chromium (tests/test_book.py; see book/running.md).
