@@ -40,7 +40,7 @@
 import numpy as np
 from IPython.display import Markdown, display
 
-from flexmt import analysis, book, checkpoint, plotting, plotting_atlas, zoo
+from flexmt import analysis, book, plotting, plotting_atlas, zoo
 from flexmt import fixed_points as fp
 from flexmt import tasks as task_defs
 from flexmt.analysis import motifs, pairs
@@ -66,10 +66,7 @@ params = book.check_parameters(
     quick=quick,
     out_dir=out_dir,
 )
-folder = params["network"]
-# read together: a network still training gets a new log and new parameters every 500 steps
-entry, log = zoo.entry(folder.name, folder.parent), zoo.read_folder(folder)[1]
-net = checkpoint.load_network(folder)
+entry, log, net = zoo.open_folder(params["network"])
 motifs.check_trained_on(net, ["MemoryAnti", "MemoryPro"], network)
 if params["quick"]:
     params |= {"n_starting_states": 50, "n_interp": 5}

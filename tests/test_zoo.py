@@ -270,3 +270,10 @@ def test_cli_verify_failure_and_unknown_name(tiny_zoo, tmp_path, capsys):
     assert _cli(["zoo", "--root", str(tmp_path), "verify", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown zoo network 'nope'" in err
+
+
+def test_open_folder_reads_entry_log_and_network(tiny_zoo):
+    entry, log, net = zoo.open_folder(tiny_zoo / "memorypro-seed0")
+    assert entry == zoo.entry("memorypro-seed0", tiny_zoo)
+    assert log["evaluations"][-1]["step"] == entry.steps
+    np.testing.assert_array_equal(net.w_rec, zoo.load("memorypro-seed0", tiny_zoo).w_rec)

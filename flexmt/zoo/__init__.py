@@ -179,6 +179,13 @@ def load(name: str, root: str | Path | None = None) -> Network:
     return ckpt.load_network(folder(name, root))
 
 
+def open_folder(path: str | Path) -> tuple[ZooEntry, dict, Network]:
+    """Entry, ``log.json`` content and network of one network folder, read one after another
+    (a network still training gets a new log and new parameters every evaluation)."""
+    path = Path(path)
+    return entry(path.name, path.parent), read_folder(path)[1], ckpt.load_network(path)
+
+
 def list(root: str | Path | None = None) -> tuple[ZooEntry, ...]:
     """One :class:`ZooEntry` per network folder under ``root``, sorted by name."""
     return tuple(entry(name, root) for name in names(root))
