@@ -178,8 +178,8 @@ def plot_kind_statistics(comparison: pairs.KindComparison) -> Figure:
 def plot_sweeps(sweeps: Mapping[str, Sweep]) -> Figure:
     """Figs 3D–E, 4D–I: fixed points along interpolated inputs, one row per sweep.
 
-    Per sweep: (left) every fixed point on the top two principal axes of the sweep's points,
-    coloured by the interpolation step α, the relevant points joined; (middle) the bifurcation
+    Per sweep: (left) every fixed point on the top two principal axes of the sweep's points
+    and rollout ends (so a sweep with fewer than two points still has a plane), coloured by the interpolation step α, the relevant points joined; (middle) the bifurcation
     diagram, PC1 of every point against α, stable points filled black, unstable open red, the
     relevant point's path in blue; (right) ``max |λ|`` of the relevant point against α.
     """
@@ -193,7 +193,7 @@ def plot_sweeps(sweeps: Mapping[str, Sweep]) -> Figure:
         np.atleast_1d(fig.subfigures(len(sweeps), 1)), sweeps.items(), strict=True
     ):
         plane, diagram, eigen = subfig.subplots(1, 3)
-        everything = [f.xstar for f in sweep.fixed_points if len(f)]
+        everything = [f.xstar for f in sweep.fixed_points] + [sweep.rollout_ends]
         pcs = pairs.principal_components(np.concatenate(everything), k=2)
         relevant = pcs.project(sweep.relevant_xstar)
         for alpha, points in zip(sweep.alphas, sweep.fixed_points, strict=True):

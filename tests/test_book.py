@@ -1,8 +1,9 @@
 """The built book: its pages, figures and API reference, opened in headless Chromium offline.
 
-Which book: by default the ``html_dir`` fixture builds a quick book (every notebook with
-``quick=True``) from a copy of the sources in a temporary folder, so these tests need nothing
-built beforehand and leave ``_build/html`` alone. With ``FLEXMT_BOOK_HTML=_build/html`` they check
+Which book: by default the quick book of the ``quick_book`` fixture (tests/conftest.py: every
+notebook with ``quick=True``, from a copy of the sources in a temporary folder, built once for
+these tests and the notebook tests), so these tests need nothing built beforehand and leave
+``_build/html`` alone. With ``FLEXMT_BOOK_HTML=_build/html`` they check
 an existing build instead: ``make book`` runs them that way on the full book.
 
 The browser is Debian's Chromium (``make browser`` installs it), driven by Playwright with
@@ -47,14 +48,14 @@ REMOTE_CSS = re.compile(r"(url\(\s*[\"']?|@import\s+[\"'])(https?:)?//", re.IGNO
 
 
 @pytest.fixture(scope="session")
-def html_dir(tmp_path_factory) -> Path:
+def html_dir(request) -> Path:
     """Folder of the built HTML book (see the module docstring)."""
     given = os.environ.get("FLEXMT_BOOK_HTML")
     if given:
         html = Path(given).resolve()
         assert (html / "index.html").is_file(), f"FLEXMT_BOOK_HTML={given} has no index.html"
         return html
-    return book.build(book.stage(tmp_path_factory.mktemp("book")), quick=True)
+    return request.getfixturevalue("quick_book") / "_build" / "html"
 
 
 def _pages(html_dir: Path) -> list[Path]:

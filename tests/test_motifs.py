@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from flexmt import fixed_points as fp
+from flexmt import plotting_atlas
 from flexmt.analysis import motifs, pairs
 from flexmt.network import init_network
 
@@ -134,3 +135,16 @@ def test_a_network_must_know_the_tasks_of_the_page():
     motifs.check_trained_on(net, ["delaygo"])
     with pytest.raises(ValueError, match="not trained on MemoryAnti .*allowed: .*MemoryPro"):
         motifs.check_trained_on(net, ["MemoryPro", "MemoryAnti"], "memorypro-seed0")
+
+
+def test_a_sweep_with_a_single_fixed_point_is_drawn():
+    point = _points(CENTRE[None, :])
+    sweep = fp.Sweep(
+        alphas=np.array([0.0, 0.5, 1.0]),
+        inputs=np.zeros((3, N_IN)),
+        fixed_points=(point, point[:0], point[:0]),
+        rollout_ends=CENTRE + np.arange(3)[:, None] * np.eye(N)[:2].sum(axis=0),
+        relevant=np.array([0, -1, -1]),
+    )
+    fig = plotting_atlas.plot_sweeps({"one point": sweep})
+    assert len(fig.axes) == 4  # plane, diagram, eigenvalues, colour bar

@@ -27,19 +27,14 @@ BAD_VALUES = {
 BAD_CASES = [(n, p) for n in NAMES for p in book.notebook_parameters(n) if p in BAD_VALUES]
 
 
-@pytest.fixture(scope="module")
-def out_dir(tmp_path_factory):
-    """One folder for every notebook of the module, so the report sees the others' records."""
-    return tmp_path_factory.mktemp("notebooks")
-
-
 def _outputs(nb) -> list:
     return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_in_quick_mode(name, out_dir):
-    nb = nbformat.read(book.execute(name, out_dir, {"quick": True}), as_version=4)
+def test_notebook_runs_in_quick_mode(name, quick_book):
+    out_dir = quick_book / book.GENERATED  # the quick build executed every notebook there
+    nb = nbformat.read(out_dir / f"{name}.ipynb", as_version=4)
     outputs = _outputs(nb)
     assert not [o for o in outputs if o.output_type == "error"]
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
