@@ -35,6 +35,9 @@
 #
 # Shown and counted are fixed points with q = ½‖F(h, u) − h‖² below `max_q`, merged to at
 # least `spacing` apart (a ring attractor is a continuum of slow points).
+#
+# The network shown is seed 1: seed 0 of the same preset stayed at chance on both tasks for
+# 19,000 steps (a plateau the one-task MemoryPro network left after 2,000), see the zoo page.
 
 # %%
 import numpy as np
@@ -46,7 +49,7 @@ from flexmt import tasks as task_defs
 from flexmt.analysis import motifs, pairs
 
 # %% tags=["parameters"]
-network = "memorypro-memoryanti-seed0"  # a zoo network or a network folder's path
+network = "memorypro-memoryanti-seed1"  # a zoo network or a network folder's path
 seed = 0  # seeds the starting states of the sweeps
 n_starting_states = 200  # starting states of each sweep (each step warm-starts from the last)
 n_interp = 20  # interpolation steps n (the paper's 20)
