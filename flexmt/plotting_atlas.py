@@ -179,9 +179,10 @@ def plot_sweeps(sweeps: Mapping[str, Sweep]) -> Figure:
     """Figs 3D–E, 4D–I: fixed points along interpolated inputs, one row per sweep.
 
     Per sweep: (left) every fixed point on the top two principal axes of the sweep's points
-    and rollout ends (so a sweep with fewer than two points still has a plane), coloured by the interpolation step α, the relevant points joined; (middle) the bifurcation
-    diagram, PC1 of every point against α, stable points filled black, unstable open red, the
-    relevant point's path in blue; (right) ``max |λ|`` of the relevant point against α.
+    and rollout ends (so a sweep with fewer than two points still has a plane), coloured by the
+    interpolation step α, the relevant points joined; (middle) the bifurcation diagram, PC1 of
+    every point against α, stable points filled black, unstable open red, the relevant point's
+    path in blue; (right) ``max |λ|`` of the relevant point against α.
     """
     fig = plt.figure(figsize=(12, 3.6 * len(sweeps)), layout="constrained")
     cmap = plt.get_cmap("viridis")
