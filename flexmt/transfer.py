@@ -24,6 +24,7 @@ from flexmt.analysis.variance import explained_variance_matrix, period_states
 from flexmt.checkpoint import CONFIG, read_log
 from flexmt.fixed_points import analysed_periods
 from flexmt.network import Network
+from flexmt.zoo import FINISHED
 
 UNTRAINED = "untrained"
 SCRATCH = "scratch"
@@ -124,7 +125,7 @@ def source_ready(source: str, seed: int, zoo: str | Path = ZOO) -> bool:
     folder = Path(zoo) / f"{source}-seed{seed}"
     if not (folder / CONFIG).is_file():
         return False
-    return read_log(folder).get("status") in ("criterion", "max_steps")
+    return read_log(folder).get("status") in FINISHED
 
 
 def runs(
