@@ -43,22 +43,22 @@ def _cmd_presets(args: argparse.Namespace) -> None:
             print(json.dumps(config.to_dict(), indent=1))
 
 
-def train_config(args: argparse.Namespace) -> TrainConfig:
-    """The TrainConfig of parsed ``flexmt train`` arguments: the preset with its overrides.
+def run_config(args: argparse.Namespace) -> TrainConfig:
+    """The TrainConfig of parsed ``flexmt train`` or ``flexmt transfer`` arguments.
 
     Also used to check that a recorded command gives the recorded config (``flexmt.zoo``).
     """
-    from flexmt import training
+    from flexmt import training, transfer
 
     overrides = {
         key: value
-        for key, value in (
-            ("max_steps", args.max_steps),
-            ("target_perf", args.target_perf),
-            ("eval_every", args.eval_every),
-        )
-        if value is not None
+        for key in ("max_steps", "target_perf", "eval_every")
+        if (value := getattr(args, key, None)) is not None
     }
+    if args.command == "transfer":
+        return transfer.transfer_config(
+            args.source, args.task, zoo=args.zoo, n_rnn=args.n_rnn, **overrides
+        )
     return training.preset(args.preset, **overrides)
 
 
@@ -79,7 +79,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
     from flexmt import training
 
     folders = training.train(
-        train_config(args),
+        run_config(args),
         args.seeds,
         args.out,
         resume=args.resume,
@@ -92,22 +92,13 @@ def _cmd_train(args: argparse.Namespace) -> None:
 def _cmd_transfer(args: argparse.Namespace) -> None:
     from flexmt import transfer
 
-    overrides = {
-        key: value
-        for key, value in (("max_steps", args.max_steps), ("eval_every", args.eval_every))
-        if value is not None
-    }
     folders = transfer.learn(
-        args.source,
-        args.task,
+        run_config(args),
         args.seeds,
         args.out,
-        zoo=args.zoo,
-        n_rnn=args.n_rnn,
         resume=args.resume,
         progress=not args.quiet,
         command=_command(args),
-        **overrides,
     )
     _print_outcomes(folders)
 

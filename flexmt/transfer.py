@@ -67,23 +67,39 @@ def transfer_config(
 
 
 def learn(
-    source: str,
-    task: str,
+    config: training.TrainConfig,
     seeds: Sequence[int],
     out: str | Path,
     *,
-    zoo: str | Path = ZOO,
     resume: bool = False,
     progress: bool = True,
     command: str = "",
-    **overrides,
 ) -> list[Path]:
-    """Learn ``task`` through its rule input from ``source``, one network per seed.
+    """Learn a task through its rule input, one network per seed (:func:`flexmt.training.train`).
 
-    Network k starts from ``<zoo>/<source>-seed<k>`` (or the fresh seed-k initialisation).
-    Returns the output folders ``<out>/transfer-<source>-<task>-seed<k>``.
+    Parameters
+    ----------
+    config : from :func:`transfer_config`; network k starts from ``init_from`` with seed k
+        (or from the fresh seed-k initialisation).
+    seeds, out, resume, progress, command : as for :func:`flexmt.training.train`.
+
+    Returns
+    -------
+    The output folders ``<out>/transfer-<source>-<task>-seed<k>``.
+
+    Raises
+    ------
+    ValueError
+        If a starting network is missing or still training.
     """
-    config = transfer_config(source, task, zoo=zoo, **overrides)
+    if config.init_from is not None:
+        starts = [Path(config.init_from.format(seed=k)) for k in seeds]
+        unready = ", ".join(str(f) for f in starts if not _finished(f))
+        if unready:
+            raise ValueError(
+                f"no finished network to start from at {unready}: transfer starts only from a"
+                f" network whose training ended ({' or '.join(FINISHED)})"
+            )
     return training.train(config, seeds, out, resume=resume, progress=progress, command=command)
 
 
@@ -120,12 +136,12 @@ def source_ready(source: str, seed: int, zoo: str | Path = ZOO) -> bool:
     """True if learning can start from ``source`` with ``seed``: "untrained", "scratch", or a
     pretrained network ``<zoo>/<source>-seed<seed>`` whose training has ended (criterion or
     step cap)."""
-    if source in (UNTRAINED, SCRATCH):
-        return True
-    folder = Path(zoo) / f"{source}-seed{seed}"
-    if not (folder / CONFIG).is_file():
-        return False
-    return read_log(folder).get("status") in FINISHED
+    return source in (UNTRAINED, SCRATCH) or _finished(Path(zoo) / f"{source}-seed{seed}")
+
+
+def _finished(folder: Path) -> bool:
+    """True if ``folder`` holds a network whose training ended (criterion or step cap)."""
+    return (folder / CONFIG).is_file() and read_log(folder).get("status") in FINISHED
 
 
 def runs(
@@ -142,7 +158,8 @@ def runs(
 
     Parameters
     ----------
-    source, task, seeds : as for :func:`learn`; ``source`` may also be "scratch".
+    source, task : as for :func:`transfer_config`; ``source`` may also be "scratch".
+    seeds : one run per seed.
     out : where runs learned now go (resumed if already there).
     zoo : folder of the shipped pretrained networks and transfer runs.
     recompute : False: the runs shipped in ``zoo``; True: learn every seed whose starting
@@ -163,7 +180,8 @@ def runs(
         config = training.preset(scratch_preset(task), **overrides)
         folders = training.train(config, ready, out, resume=True, progress=False)
     else:
-        folders = learn(source, task, ready, out, zoo=zoo, resume=True, progress=False, **overrides)
+        config = transfer_config(source, task, zoo=zoo, **overrides)
+        folders = learn(config, ready, out, resume=True, progress=False)
     return dict(zip(ready, folders, strict=True))
 
 

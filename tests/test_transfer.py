@@ -96,7 +96,7 @@ def test_transfer_config_and_cli_errors(capsys, tmp_path):
         str(tmp_path / "out"),
     ]
     assert main(argv) == 2
-    assert "not a network folder" in capsys.readouterr().err
+    assert "no finished network to start from at" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
@@ -134,6 +134,10 @@ def test_a_pretrained_network_is_ready_only_when_its_training_ended(pretrained, 
     (folder / "log.json").write_text(json.dumps(log | {"status": "running"}))
     assert not transfer.source_ready("pretrain-delaypro-memorypro", 0, tmp_path)
     assert transfer.source_ready("untrained", 0, tmp_path)
+    config = transfer.transfer_config("pretrain-delaypro-memorypro", "MemoryAnti", zoo=tmp_path)
+    with pytest.raises(ValueError, match="seed0: transfer starts only from a network whose"):
+        transfer.learn(config, [0], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_runs_are_loaded_when_shipped_or_learned_from_ready_networks(tmp_path):

@@ -166,6 +166,25 @@ def test_tiny_zoo_passes_every_check_including_retraining(tiny_zoo, capsys):
     assert capsys.readouterr().out == "memorypro-seed2: ok\n"
 
 
+def test_a_transfer_run_passes_every_check_wherever_its_zoo_is(tiny_zoo, tmp_path):
+    """A transfer run ships beside the network it started from; moved together to another
+    folder (another clone), its command still gives its config and its replay still starts
+    from that network."""
+    learned_in, moved = tmp_path / "learned", tmp_path / "moved"
+    shutil.copytree(tiny_zoo / "memorypro-seed2", learned_in / "memorypro-seed2")
+    rest = ["--seeds", "2", "--zoo", str(learned_in), "--out", str(learned_in)]
+    argv = ["transfer", "--from", "memorypro", "--task", "DelayPro", *rest]
+    assert _cli([*argv, "--max-steps", "2", "--eval-every", "1", "--quiet"]) == 0
+    assert _cli(["zoo", "--root", str(learned_in), "hash", "--write"]) == 0
+    shutil.move(learned_in, moved)
+    name = "transfer-memorypro-fdgo-seed2"
+    assert zoo.verify([name], root=moved, retrain=True) == {name: ()}
+    doc = checkpoint.read_config(moved / name)
+    doc["command"] = doc["command"].replace("--task DelayPro", "--task ReactPro")
+    checkpoint.write_json(moved / name / checkpoint.CONFIG, doc)
+    assert any("gives other settings" in p for p in zoo.check_records(moved / name))
+
+
 def _swap_steps(log):
     evaluations = log["evaluations"]
     evaluations[0], evaluations[1] = evaluations[1], evaluations[0]
@@ -203,7 +222,7 @@ def test_records_that_disagree_are_caught(tiny_zoo, tmp_path, edit, message):
     [
         ("--max-steps 2", "--max-steps 2 --target-perf 0.5", "gives other settings"),
         ("--seeds 0 1", "--seeds 0 3", "has seeds other than [0, 1]"),
-        ("flexmt train", "flexmt evaluate", "is not a `flexmt train` command"),
+        ("flexmt train", "flexmt evaluate", "is not a `flexmt train` or `transfer` command"),
     ],
 )
 def test_a_command_that_does_not_give_the_config_is_caught(tiny_zoo, tmp_path, old, new, message):

@@ -327,20 +327,35 @@ def check_records(path: str | Path) -> tuple[str, ...]:
 
 
 def _command_problems(doc: dict, config: TrainConfig) -> list[str]:
-    """The recorded command must be a ``flexmt train`` giving this config and group."""
+    """The recorded command must be a ``flexmt train`` or ``flexmt transfer`` giving this
+    config and group."""
     argv = shlex.split(doc["command"])
-    if argv[:2] != ["flexmt", "train"]:
-        return [f"recorded command {doc['command']!r} is not a `flexmt train` command"]
+    if argv[:2] not in (["flexmt", "train"], ["flexmt", "transfer"]):
+        return [
+            f"recorded command {doc['command']!r} is not a `flexmt train` or `transfer` command"
+        ]
     try:
         args = cli.build_parser().parse_args(argv[1:])
     except SystemExit:
         return [f"recorded command {doc['command']!r} does not parse"]
     # max_steps may have been raised by a later --resume; config.json holds the current cap
-    if cli.train_config(args).replace(max_steps=config.max_steps) != config:
+    recorded = cli.run_config(args).replace(max_steps=config.max_steps)
+    if _in_own_zoo(recorded, Path()) != _in_own_zoo(config, Path()):
         return [f"recorded command {doc['command']!r} gives other settings than config.json"]
     if args.seeds != doc["group_seeds"]:
         return [f"recorded command {doc['command']!r} has seeds other than {doc['group_seeds']}"]
     return []
+
+
+def _in_own_zoo(config: TrainConfig, zoo: Path) -> TrainConfig:
+    """``config`` with its starting networks (``init_from``) looked up in ``zoo``.
+
+    A shipped transfer run starts from networks shipped beside it; its config.json holds the
+    absolute path of the zoo it was learned in, which differs from machine to machine.
+    """
+    if config.init_from is None:
+        return config
+    return config.replace(init_from=str(zoo / Path(config.init_from).name))
 
 
 def _evaluation_problems(evaluations: Sequence[dict], config: TrainConfig) -> list[str]:
@@ -451,7 +466,8 @@ def check_replay(folders: Sequence[Path], *, retrain: bool = False) -> dict[str,
     """
     records = {Path(f).name: read_folder(Path(f)) for f in folders}
     doc = next(iter(records.values()))[0]
-    config, seeds = TrainConfig.from_dict(doc["train"]), doc["group_seeds"]
+    config = _in_own_zoo(TrainConfig.from_dict(doc["train"]), Path(folders[0]).parent)
+    seeds = doc["group_seeds"]
     logged = {name: log["evaluations"][: 1 + retrain] for name, (_, log) in records.items()}
     steps = sorted({e["step"] for evaluations in logged.values() for e in evaluations})
     replayed = {}
