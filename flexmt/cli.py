@@ -75,24 +75,12 @@ def _print_outcomes(folders) -> None:
         print(f"{folder}: {log['status']} at step {last['step']}, worst task perf {worst:.3f}")
 
 
-def _cmd_train(args: argparse.Namespace) -> None:
-    from flexmt import training
+def _cmd_run(args: argparse.Namespace) -> None:
+    """``flexmt train`` and ``flexmt transfer``: the same run, from their own configs."""
+    from flexmt import training, transfer
 
-    folders = training.train(
-        run_config(args),
-        args.seeds,
-        args.out,
-        resume=args.resume,
-        progress=not args.quiet,
-        command=_command(args),
-    )
-    _print_outcomes(folders)
-
-
-def _cmd_transfer(args: argparse.Namespace) -> None:
-    from flexmt import transfer
-
-    folders = transfer.learn(
+    run = transfer.learn if args.command == "transfer" else training.train
+    folders = run(
         run_config(args),
         args.seeds,
         args.out,
@@ -199,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="continue the runs in --out (start them if absent)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_train)
+    p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("transfer", help="learn a task through its rule-input weights only")
     p.add_argument("--from", dest="source", required=True, help="a preset in --zoo, or untrained")
@@ -212,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-every", type=int)
     p.add_argument("--resume", action="store_true", help="continue the runs in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_transfer)
+    p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("evaluate", help="performance per task of a saved network")
     p.add_argument("folder")
