@@ -400,7 +400,11 @@ class GroupTrainer:
         return ready.result()
 
     def train_step(self) -> tuple[str, np.ndarray]:
-        """One Adam step of every active network. Returns the task and (K,) cost_lsq."""
+        """One Adam step of every active network. Returns the task and (K,) cost_lsq.
+
+        A part whose networks are all frozen is not computed (its cost is NaN), so a group
+        spends nothing on networks that met the criterion.
+        """
         task, inputs = self._inputs_for(self.step)
         cost = self._train_step(*inputs, np.float32(self.step + 1))
         self.step += 1
@@ -566,9 +570,15 @@ class GroupTrainer:
             *arrays, t = arrays
 
             def update(v, *a):
-                cost, grads = loss_and_grads(v["w"], *a)
-                adam(v, grads, t)
-                return cost
+                def step():
+                    cost, grads = loss_and_grads(v["w"], *a)
+                    adam(v, grads, t)
+                    return cost
+
+                def skip():
+                    return tf.fill(tf.shape(v["active"]), float("nan"))
+
+                return tf.cond(tf.reduce_any(v["active"] > 0), step, skip)
 
             return tf.concat(per_part(update, arrays), 0)
 

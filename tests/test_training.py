@@ -97,6 +97,27 @@ def test_same_seed_same_parameters_and_groups_are_independent(tmp_path):
     assert not np.array_equal(load_network(a[0]).w_rec, load_network(a[1]).w_rec)
 
 
+def test_a_frozen_network_is_skipped_and_leaves_the_others_unchanged():
+    config = _small_config()
+    start = GroupState.start(initial_networks(config, [0, 1, 2]))
+    plain = GroupTrainer(config, [0, 1, 2], start)
+    frozen = GroupTrainer(config, [0, 1, 2], start)
+    for _ in range(3):
+        plain.train_step()
+        frozen.train_step()
+    frozen.freeze(1)
+    at_freeze = frozen.state().params
+    for _ in range(4):
+        _, plain_cost = plain.train_step()
+        _, frozen_cost = frozen.train_step()
+    assert np.isnan(frozen_cost[1]) and not np.isnan(plain_cost[1])
+    np.testing.assert_array_equal(frozen_cost[[0, 2]], plain_cost[[0, 2]])
+    for name, value in frozen.state().params.items():
+        np.testing.assert_array_equal(value[1], at_freeze[name][1])
+        np.testing.assert_array_equal(value[[0, 2]], plain.state().params[name][[0, 2]])
+        assert not np.array_equal(plain.state().params[name][1], at_freeze[name][1])
+
+
 def test_existing_folder_is_not_overwritten(tmp_path):
     (folder,) = training.train(_small_config(max_steps=10), [0], tmp_path, progress=False)
     before = (folder / "params.npz").read_bytes()
