@@ -656,7 +656,10 @@ def _train_locked(config, seeds, folders, resume, progress, command) -> None:
             ckpt.write_json(folder / ckpt.CONFIG, {**doc, "machine": machine})
         logs = [{"status": "running", "evaluations": []} for _ in seeds]
     trainer = GroupTrainer(config, seeds, state)
-    if not logs[0]["evaluations"] or logs[0]["evaluations"][-1]["step"] < trainer.step:
+    last_logged = np.array(
+        [log["evaluations"][-1]["step"] if log["evaluations"] else -1 for log in logs]
+    )
+    if np.any(trainer.active & (last_logged < trainer.step)):
         _evaluate_and_save(trainer, folders, logs, elapsed)
     bar = tqdm(total=config.max_steps, initial=trainer.step, disable=not progress, unit="step")
     start = time.perf_counter() - elapsed

@@ -138,6 +138,20 @@ def test_resume_continues_exactly(tmp_path):
         training.train(_small_config(n_rnn=12), [0, 1], tmp_path / "b", resume=True)
 
 
+def test_resume_after_a_network_froze_logs_each_step_once(tmp_path):
+    folders = training.train(_small_config(max_steps=20), [0, 1], tmp_path, progress=False)
+    state = checkpoint.read_resume_states(folders[0])[20]
+    arrays = {kind: state[kind] for kind in ("params", "adam_m", "adam_v")}
+    for _ in range(2):  # network 0 met the criterion at step 20 (current and previous state)
+        checkpoint.write_resume(folders[0], arrays, 20, False, state["elapsed"])
+    for max_steps in (30, 40):
+        training.train(
+            _small_config(max_steps=max_steps), [0, 1], tmp_path, resume=True, progress=False
+        )
+    steps = [[e["step"] for e in checkpoint.read_log(f)["evaluations"]] for f in folders]
+    assert steps == [[0, 10, 20], [0, 10, 20, 30, 40]]
+
+
 KILL_CONFIG = dict(
     tasks=("fdgo", "delaygo"), n_rnn=24, max_steps=120, eval_every=5, eval_batches=1, preset="tiny"
 )
