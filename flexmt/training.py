@@ -656,10 +656,7 @@ def _train_locked(config, seeds, folders, resume, progress, command) -> None:
             ckpt.write_json(folder / ckpt.CONFIG, {**doc, "machine": machine})
         logs = [{"status": "running", "evaluations": []} for _ in seeds]
     trainer = GroupTrainer(config, seeds, state)
-    last_logged = np.array(
-        [log["evaluations"][-1]["step"] if log["evaluations"] else -1 for log in logs]
-    )
-    if np.any(trainer.active & (last_logged < trainer.step)):
+    if np.any(trainer.active & (np.array([_last_logged_step(g) for g in logs]) < trainer.step)):
         _evaluate_and_save(trainer, folders, logs, elapsed)
     bar = tqdm(total=config.max_steps, initial=trainer.step, disable=not progress, unit="step")
     start = time.perf_counter() - elapsed
@@ -676,6 +673,11 @@ def _train_locked(config, seeds, folders, resume, progress, command) -> None:
             ckpt.write_json(folder / ckpt.LOG, log)
 
 
+def _last_logged_step(log: dict) -> int:
+    """Step of a network's last logged evaluation (−1 before the first)."""
+    return log["evaluations"][-1]["step"] if log["evaluations"] else -1
+
+
 def _evaluate_and_save(trainer: GroupTrainer, folders, logs, elapsed: float) -> float:
     """Evaluate, log, freeze networks at criterion, checkpoint; return the worst active perf."""
     cfg = trainer.config
@@ -684,7 +686,7 @@ def _evaluate_and_save(trainer: GroupTrainer, folders, logs, elapsed: float) -> 
     active = state.active.copy()
     for k, (folder, log) in enumerate(zip(folders, logs, strict=True)):
         perf = {t: float(result["perf"][t][k]) for t in cfg.tasks}
-        if active[k]:
+        if active[k] and _last_logged_step(log) < trainer.step:  # (a resume may have it)
             log["evaluations"].append(
                 {
                     "step": trainer.step,

@@ -152,6 +152,20 @@ def test_resume_after_a_network_froze_logs_each_step_once(tmp_path):
     assert steps == [[0, 10, 20], [0, 10, 20, 30, 40]]
 
 
+def test_resume_logs_an_evaluation_only_the_kill_left_unlogged(tmp_path):
+    straight = training.train(_small_config(), [0, 1], tmp_path / "a", progress=False)
+    folders = training.train(_small_config(max_steps=20), [0, 1], tmp_path / "b", progress=False)
+    log = checkpoint.read_log(folders[1])  # killed after network 1's state, before its log
+    del log["evaluations"][-1]
+    checkpoint.write_json(folders[1] / checkpoint.LOG, log)
+    training.train(_small_config(), [0, 1], tmp_path / "b", resume=True, progress=False)
+    for reference, folder in zip(straight, folders, strict=True):
+        logged = [(e["step"], e["perf"]) for e in checkpoint.read_log(folder)["evaluations"]]
+        assert logged == [
+            (e["step"], e["perf"]) for e in checkpoint.read_log(reference)["evaluations"]
+        ]
+
+
 KILL_CONFIG = dict(
     tasks=("fdgo", "delaygo"), n_rnn=24, max_steps=120, eval_every=5, eval_batches=1, preset="tiny"
 )
