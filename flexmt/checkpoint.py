@@ -5,7 +5,8 @@ A flexmt network folder holds
 - ``config.json``: every training setting, the seed and its group, flexmt version, format version;
 - ``params.npz``: w_in, w_rec, b, w_out, b_out (``allow_pickle=False``);
 - ``log.json``: one entry per evaluation (step, trials, wall time, cost and performance per
-  task) and the status (``running``, ``criterion`` or ``max_steps``);
+  task; where every task met the criterion, also the larger "confirmation" evaluation) and
+  the status (``running``, ``criterion`` or ``max_steps``);
 - ``resume.npz``: parameters, Adam moments and step, for ``--resume``.
 
 Every file is written to a temporary name and renamed into place, so a run killed at any

@@ -39,7 +39,7 @@ from flexmt.network import PARAM_NAMES, Network, check_choice, init_network, per
 
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8
 TRAINABLE = ("all", "rule_input")
-_STREAM_INIT, _STREAM_TRIALS, _STREAM_NOISE, _STREAM_EVAL = 1, 2, 3, 4
+_STREAM_INIT, _STREAM_TRIALS, _STREAM_NOISE, _STREAM_EVAL, _STREAM_CONFIRM = 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,15 @@ class TrainConfig:
     batch_size : trials per step per network.
     sigma_rec, sigma_x : recurrent and input noise (each scaled by sqrt(2/α)).
     l2_h, l2_w : activity and weight regularisation.
-    target_perf : stop once every task's performance is at least this.
+    target_perf : stop once every task's performance is at least this, on a regular
+        evaluation and on the larger confirming one that follows it.
     max_steps : stop after this many steps in any case.
     eval_every : steps between evaluations (and checkpoints).
     eval_batches, eval_batch_size : evaluation trials per task, each batch with its own timing.
+    confirm_batches : batches (of ``eval_batch_size``) per task of the fresh evaluation that
+        must confirm the criterion before a network is frozen. One regular evaluation draws
+        only ``eval_batches`` timings, so its error is several times binomial, and the first
+        evaluation to cross ``target_perf`` is often a lucky one.
     trainable : "all" parameters, or only the "rule_input" rows of ``tasks`` (transfer).
     init_from : start from saved networks instead of a fresh initialisation: a folder path
         with ``{seed}`` standing for each network's seed.
@@ -81,6 +86,7 @@ class TrainConfig:
     eval_every: int = 500
     eval_batches: int = 8
     eval_batch_size: int = 32
+    confirm_batches: int = 64
     alpha: float = task_defs.ALPHA
     trainable: str = "all"
     init_from: str | None = None
@@ -98,6 +104,7 @@ class TrainConfig:
         if self.init_from is not None and "{seed}" not in self.init_from:
             raise ValueError(f"init_from must contain '{{seed}}'; got {self.init_from!r}")
         positive_ints = ("n_rnn", "batch_size", "max_steps", "eval_every", "eval_batches")
+        positive_ints += ("confirm_batches",)
         for name in (*positive_ints, "eval_batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -410,31 +417,36 @@ class GroupTrainer:
         self.step += 1
         return task, cost.numpy()
 
-    def outputs(self, x: np.ndarray, index: int = 0) -> np.ndarray:
+    def outputs(self, x: np.ndarray, index: int = 0, kind: int = _STREAM_EVAL) -> np.ndarray:
         """Noisy outputs of every network on shared inputs x (T, B, n_in) → (K, T, B, 3).
 
-        ``index`` selects independent noise for different batches at the same step.
+        ``index`` selects independent noise for different batches at the same step, ``kind``
+        the stream (regular or confirming evaluation).
         """
         x = np.broadcast_to(x[:, None], (x.shape[0], len(self.seeds), *x.shape[1:]))
-        noise = self._noise(_STREAM_EVAL, self.step, index, (x.shape[0], x.shape[2]))
+        noise = self._noise(kind, self.step, index, (x.shape[0], x.shape[2]))
         return np.moveaxis(self._rollout(x, *noise).numpy(), 1, 0)
 
-    def evaluate(self) -> dict[str, dict[str, np.ndarray]]:
+    def evaluate(self, confirm: bool = False) -> dict[str, dict[str, np.ndarray]]:
         """Performance and cost_lsq per task, each (K,), on fresh seeded trials with noise.
 
-        Every network sees the same ``eval_batches × eval_batch_size`` trials per task; each
-        batch has its own timing.
+        Every network sees the same ``eval_batches × eval_batch_size`` trials per task (with
+        ``confirm``, ``confirm_batches × eval_batch_size`` others); each batch has its own
+        timing.
         """
         cfg = self.config
-        rng = stream(self.seeds, _STREAM_EVAL, self.step)
+        kind, batches = (
+            (_STREAM_CONFIRM, cfg.confirm_batches) if confirm else (_STREAM_EVAL, cfg.eval_batches)
+        )
+        rng = stream(self.seeds, kind, self.step)
         result = {"perf": {}, "cost": {}}
         for i, task in enumerate(cfg.tasks):
             perf, cost = [], []
-            for b in range(cfg.eval_batches):
+            for b in range(batches):
                 trials = task_defs.make_trials(
                     task, "random", rng=rng, batch_size=cfg.eval_batch_size
                 )
-                y_hat = self.outputs(trials.x, index=i * cfg.eval_batches + b + 1)
+                y_hat = self.outputs(trials.x, index=i * batches + b + 1, kind=kind)
                 perf.append(performance(y_hat, trials.y_loc).mean(axis=-1))
                 cost.append((((y_hat - trials.y) * trials.c_mask) ** 2).mean(axis=(1, 2, 3)))
             result["perf"][task] = np.mean(perf, axis=0)
@@ -617,7 +629,9 @@ def train(
     """Train one network per seed as one batched group; save each in its own folder.
 
     Evaluates every ``eval_every`` steps (and at step 0); a network whose every task reaches
-    ``target_perf`` is frozen and marked ``criterion``; the run ends when all are frozen or
+    ``target_perf`` is evaluated again on ``confirm_batches × eval_batch_size`` fresh trials
+    per task (logged as the evaluation's "confirmation"), and if every task reaches it there
+    too, frozen and marked ``criterion``; the run ends when all are frozen or
     at ``max_steps`` (status ``max_steps``). With ``resume``, continues from the last step
     every network of the group has saved (or starts them, if none exists yet); ``max_steps``
     may be raised on resume.
@@ -656,7 +670,8 @@ def _train_locked(config, seeds, folders, resume, progress, command) -> None:
             ckpt.write_json(folder / ckpt.CONFIG, {**doc, "machine": machine})
         logs = [{"status": "running", "evaluations": []} for _ in seeds]
     trainer = GroupTrainer(config, seeds, state)
-    if np.any(trainer.active & (np.array([_last_logged_step(g) for g in logs]) < trainer.step)):
+    pending = [_needs_evaluation(log, trainer.step, config.target_perf) for log in logs]
+    if np.any(trainer.active & pending):
         _evaluate_and_save(trainer, folders, logs, elapsed)
     bar = tqdm(total=config.max_steps, initial=trainer.step, disable=not progress, unit="step")
     start = time.perf_counter() - elapsed
@@ -678,36 +693,75 @@ def _last_logged_step(log: dict) -> int:
     return log["evaluations"][-1]["step"] if log["evaluations"] else -1
 
 
+def criterion_met(record: dict, target_perf: float) -> bool:
+    """Whether every task of an evaluation record reached ``target_perf``.
+
+    ``record`` is a log entry or its "confirmation": a dict with "perf", task → performance.
+    """
+    return min(record["perf"].values()) >= target_perf
+
+
+def _confirmed(log: dict, target_perf: float) -> bool:
+    """Whether the log's last evaluation met the criterion and its confirmation did too."""
+    last = log["evaluations"][-1] if log["evaluations"] else {}
+    return "confirmation" in last and criterion_met(last["confirmation"], target_perf)
+
+
+def _needs_evaluation(log: dict, step: int, target_perf: float) -> bool:
+    """Whether the log lacks the evaluation at ``step``, or has one that met the criterion
+    and still awaits its confirmation."""
+    if _last_logged_step(log) < step:
+        return True
+    last = log["evaluations"][-1]
+    return criterion_met(last, target_perf) and "confirmation" not in last
+
+
+def _record(result: dict, k: int, tasks: Sequence[str]) -> dict:
+    """Network k's cost and performance per task from :meth:`GroupTrainer.evaluate`."""
+    return {key: {t: float(result[key][t][k]) for t in tasks} for key in ("cost", "perf")}
+
+
 def _evaluate_and_save(trainer: GroupTrainer, folders, logs, elapsed: float) -> float:
-    """Evaluate, log, freeze networks at criterion, checkpoint; return the worst active perf."""
+    """Evaluate and log; confirm networks that met the criterion on a larger evaluation and
+    freeze those it confirms; checkpoint. Returns the worst active performance."""
     cfg = trainer.config
     result = trainer.evaluate()
-    state = trainer.state()
-    active = state.active.copy()
-    for k, (folder, log) in enumerate(zip(folders, logs, strict=True)):
-        perf = {t: float(result["perf"][t][k]) for t in cfg.tasks}
+    active = trainer.active
+    for k, log in enumerate(logs):
         if active[k] and _last_logged_step(log) < trainer.step:  # (a resume may have it)
             log["evaluations"].append(
                 {
                     "step": trainer.step,
                     "trials": trainer.step * cfg.batch_size,
                     "wall_time": round(elapsed, 3),
-                    "cost": {t: float(result["cost"][t][k]) for t in cfg.tasks},
-                    "perf": perf,
+                    **_record(result, k, cfg.tasks),
                 }
             )
-            if min(perf.values()) >= cfg.target_perf:
+    pending = [
+        k
+        for k in np.flatnonzero(active)
+        if _needs_evaluation(logs[k], trainer.step, cfg.target_perf)
+    ]
+    if pending:
+        confirmation = trainer.evaluate(confirm=True)
+        for k in pending:
+            logs[k]["evaluations"][-1]["confirmation"] = {
+                "trials_per_task": cfg.confirm_batches * cfg.eval_batch_size,
+                **_record(confirmation, k, cfg.tasks),
+            }
+            if _confirmed(logs[k], cfg.target_perf):
                 trainer.freeze(k)
-                active[k] = False
-                log["status"] = "criterion"
+                logs[k]["status"] = "criterion"
+    state = trainer.state()
+    for k, (folder, log) in enumerate(zip(folders, logs, strict=True)):
         net_state = {
             kind: {n: a[k] for n, a in getattr(state, kind).items()}
             for kind in ("params", "adam_m", "adam_v")
         }
-        ckpt.write_resume(folder, net_state, trainer.step, bool(active[k]), elapsed)
+        ckpt.write_resume(folder, net_state, trainer.step, bool(state.active[k]), elapsed)
         ckpt.write_npz(folder / ckpt.PARAMS, net_state["params"])
         ckpt.write_json(folder / ckpt.LOG, log)
-    worst = [min(result["perf"][t][k] for t in cfg.tasks) for k in np.flatnonzero(active)]
+    worst = [min(result["perf"][t][k] for t in cfg.tasks) for k in np.flatnonzero(state.active)]
     return float(min(worst)) if worst else 1.0
 
 
@@ -731,9 +785,10 @@ def _resume_group(config: TrainConfig, seeds: tuple[int, ...], folders: list[Pat
         raise ValueError(f"no training state that every folder of the group has in {folders}")
     step = max(common)
     states = [s[step] for s in saved]
-    for folder, log in zip(folders, logs, strict=True):
+    for folder, log, saved_state in zip(folders, logs, states, strict=True):
         log["evaluations"] = [e for e in log["evaluations"] if e["step"] <= step]
-        log["status"] = "running" if log["status"] == "max_steps" else log["status"]
+        _check_reopenable(folder, log, saved_state["active"], step)
+        log["status"] = "criterion" if _confirmed(log, config.target_perf) else "running"
         doc = ckpt.read_config(folder)
         doc["train"]["max_steps"] = config.max_steps
         ckpt.write_json(folder / ckpt.CONFIG, doc)
@@ -745,6 +800,23 @@ def _resume_group(config: TrainConfig, seeds: tuple[int, ...], folders: list[Pat
         stack("adam_m"),
         stack("adam_v"),
         step,
-        np.array([s["active"] for s in states]),
+        np.array([log["status"] != "criterion" for log in logs]),
     )
     return state, logs, states[0]["elapsed"]
+
+
+def _check_reopenable(folder: Path, log: dict, active: bool, step: int) -> None:
+    """Refuse to resume a network frozen before ``step`` on an unconfirmed evaluation.
+
+    Such a network (frozen by a flexmt that did not yet confirm the criterion) kept its
+    parameters while its group trained on; training it again from ``step`` would not be what
+    the recorded command now does. One frozen at ``step`` itself resumes exactly.
+    """
+    frozen_at = _last_logged_step(log)
+    if not active and log["status"] == "criterion" and frozen_at < step:
+        if "confirmation" not in log["evaluations"][-1]:
+            raise ValueError(
+                f"{folder} was frozen at step {frozen_at} on an evaluation no larger "
+                f"evaluation confirmed, and its group went on to step {step}: it cannot "
+                "resume exactly; train its group again in a new --out"
+            )

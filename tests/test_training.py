@@ -138,12 +138,113 @@ def test_resume_continues_exactly(tmp_path):
         training.train(_small_config(n_rnn=12), [0, 1], tmp_path / "b", resume=True)
 
 
+def _edit_log(folder, edit):
+    log = checkpoint.read_log(folder)
+    edit(log)
+    checkpoint.write_json(folder / checkpoint.LOG, log)
+
+
+def _confirm_last(log):
+    """Make the last evaluation one that met the criterion and was confirmed."""
+    last = log["evaluations"][-1]
+    last["perf"] = {t: 1.0 for t in last["perf"]}
+    last["confirmation"] = {"trials_per_task": 2048, "cost": last["cost"], "perf": last["perf"]}
+    log["status"] = "criterion"
+
+
+def _scripted_evaluations(monkeypatch, confirmed_perf):
+    """Every regular evaluation meets the criterion; confirmations give network k
+    ``confirmed_perf[k]`` on every task. Returns the list of confirm flags evaluated."""
+    real = GroupTrainer.evaluate
+    calls = []
+
+    def evaluate(self, confirm=False):
+        calls.append(confirm)
+        result = real(self, confirm)
+        for task in result["perf"]:
+            result["perf"][task] = np.array(confirmed_perf if confirm else [1.0, 1.0])
+        return result
+
+    monkeypatch.setattr(GroupTrainer, "evaluate", evaluate)
+    return calls
+
+
+def test_the_criterion_freezes_only_networks_a_larger_evaluation_confirms(tmp_path, monkeypatch):
+    calls = _scripted_evaluations(monkeypatch, [0.5, 1.0])
+    config = _small_config(confirm_batches=3)
+    folders = training.train(config, [0, 1], tmp_path, progress=False)
+    logs = [checkpoint.read_log(f) for f in folders]
+    assert [log["status"] for log in logs] == ["max_steps", "criterion"]
+    assert [[e["step"] for e in log["evaluations"]] for log in logs] == [[0, 10, 20, 30], [0]]
+    for log, perf in zip(logs, (0.5, 1.0), strict=True):
+        for e in log["evaluations"]:
+            assert e["confirmation"]["trials_per_task"] == 3 * config.eval_batch_size
+            assert set(e["confirmation"]["perf"].values()) == {perf}
+    assert calls == [False, True] * 4
+
+
+def test_a_confirming_evaluation_draws_its_own_larger_set_of_trials(monkeypatch):
+    config = _small_config(eval_batches=2, confirm_batches=5)
+    trainer = GroupTrainer(config, [0], GroupState.start(initial_networks(config, [0])))
+    seen = []
+    real = GroupTrainer.outputs
+
+    def outputs(self, x, index=0, kind=0):
+        seen.append((kind, index, x.shape[1]))
+        return real(self, x, index, kind)
+
+    monkeypatch.setattr(GroupTrainer, "outputs", outputs)
+    trainer.evaluate()
+    regular, seen[:] = seen[:], []
+    trainer.evaluate(confirm=True)
+    assert len(regular) == 2 * len(config.tasks) and len(seen) == 5 * len(config.tasks)
+    assert {kind for kind, _, _ in regular}.isdisjoint({kind for kind, _, _ in seen})
+    assert {b for _, _, b in seen} == {config.eval_batch_size}
+
+
+def test_resume_confirms_a_network_frozen_before_confirmations_existed(tmp_path):
+    config = _small_config(target_perf=0.0)  # met at step 0
+    (folder,) = training.train(config, [0], tmp_path, progress=False)
+    confirmed = checkpoint.read_log(folder)
+    params = (folder / "params.npz").read_bytes()
+    assert confirmed["status"] == "criterion" and len(confirmed["evaluations"]) == 1
+
+    def unconfirm(log):
+        del log["evaluations"][-1]["confirmation"]
+
+    _edit_log(folder, unconfirm)
+    training.train(config, [0], tmp_path, resume=True, progress=False)
+    assert checkpoint.read_log(folder) == confirmed
+    assert (folder / "params.npz").read_bytes() == params
+
+
+def test_resume_refuses_a_network_frozen_unconfirmed_before_its_groups_last_step(tmp_path):
+    folders = training.train(_small_config(max_steps=20), [0, 1], tmp_path, progress=False)
+    state = checkpoint.read_resume_states(folders[0])[20]
+    arrays = {kind: state[kind] for kind in ("params", "adam_m", "adam_v")}
+    for _ in range(2):  # current and previous state
+        checkpoint.write_resume(folders[0], arrays, 20, False, state["elapsed"])
+
+    def frozen_at_10(log):  # as an older flexmt froze it: no confirmation
+        del log["evaluations"][-1]
+        log["evaluations"][-1]["perf"] = {t: 1.0 for t in log["evaluations"][-1]["perf"]}
+        log["status"] = "criterion"
+
+    _edit_log(folders[0], frozen_at_10)
+    before = [(f / name).read_bytes() for f in folders for name in ("log.json", "params.npz")]
+    with pytest.raises(ValueError, match="frozen at step 10 on an evaluation no larger"):
+        training.train(_small_config(), [0, 1], tmp_path, resume=True, progress=False)
+    after = [(f / name).read_bytes() for f in folders for name in ("log.json", "params.npz")]
+    assert after == before
+
+
 def test_resume_after_a_network_froze_logs_each_step_once(tmp_path):
     folders = training.train(_small_config(max_steps=20), [0, 1], tmp_path, progress=False)
     state = checkpoint.read_resume_states(folders[0])[20]
     arrays = {kind: state[kind] for kind in ("params", "adam_m", "adam_v")}
     for _ in range(2):  # network 0 met the criterion at step 20 (current and previous state)
         checkpoint.write_resume(folders[0], arrays, 20, False, state["elapsed"])
+    _edit_log(folders[0], _confirm_last)
     for max_steps in (30, 40):
         training.train(
             _small_config(max_steps=max_steps), [0, 1], tmp_path, resume=True, progress=False

@@ -234,6 +234,29 @@ def test_a_command_that_does_not_give_the_config_is_caught(tiny_zoo, tmp_path, o
     assert any(message in problem for problem in zoo.check_records(folder))
 
 
+def _drop_confirmation(log):
+    del log["evaluations"][-1]["confirmation"]
+
+
+def _fewer_confirming_trials(log):
+    log["evaluations"][-1]["confirmation"]["trials_per_task"] = 256
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_drop_confirmation, "step 0: a confirming evaluation must follow exactly"),
+        (_drop_confirmation, "status 'criterion' contradicts the last evaluation"),
+        (_fewer_confirming_trials, "step 0: confirmation on 256 trials per task, not"),
+    ],
+)
+def test_a_criterion_without_its_confirmation_is_caught(tiny_zoo, tmp_path, edit, message):
+    folder = _copy(tiny_zoo, tmp_path, "memorypro-seed2")
+    assert zoo.check_records(folder) == ()
+    _edit_log(folder, edit)
+    assert any(message in problem for problem in zoo.check_records(folder))
+
+
 def test_changed_parameters_fail_the_hash(tiny_zoo, tmp_path):
     folder = _copy(tiny_zoo, tmp_path)
     params = checkpoint.read_npz(folder / checkpoint.PARAMS, PARAM_NAMES)

@@ -16,8 +16,9 @@ It depends on the numbers only, not on the zip container (timestamps, compressio
 
 :func:`verify` checks, for each network,
 
-- that config and log agree (tasks, steps, trials = steps × batch_size, the status against
-  target_perf and max_steps) and that the recorded command parses to the recorded config;
+- that config and log agree (tasks, steps, trials = steps × batch_size, every evaluation that
+  met target_perf confirmed on a larger one, the status against target_perf and max_steps)
+  and that the recorded command parses to the recorded config;
 - for finished networks: the stored hash against the arrays, and the logged final performance
   against a fresh evaluation (binomial tolerance, see :func:`performance_bound`);
 - that re-initialising the group from the recorded config and seeds reproduces the step-0
@@ -45,6 +46,7 @@ from flexmt.training import (
     GroupState,
     GroupTrainer,
     TrainConfig,
+    criterion_met,
     initial_networks,
     network_folder,
 )
@@ -78,7 +80,9 @@ class ZooEntry:
     steps, trials : training steps and trials at the last evaluation.
     wall_time : seconds of training at the last evaluation.
     machine : the machine it was trained on (``config.json`` "machine").
-    perf : code task name → performance at the last evaluation (empty before the first).
+    perf : code task name → performance at the last evaluation (empty before the first); its
+        confirming evaluation's, where it has one.
+    perf_trials : trials per task behind ``perf``.
     command : the command that trained it.
     params_sha256 : hash of the parameters (None before the first checkpoint).
     """
@@ -94,6 +98,7 @@ class ZooEntry:
     wall_time: float
     machine: dict
     perf: dict[str, float]
+    perf_trials: int
     command: str
     params_sha256: str | None
 
@@ -196,6 +201,8 @@ def entry(name: str, root: str | Path | None = None) -> ZooEntry:
     path = folder(name, root)
     doc, log = read_folder(path)
     last = log["evaluations"][-1] if log["evaluations"] else {}
+    config = TrainConfig.from_dict(doc["train"])
+    final = last.get("confirmation", last)
     return ZooEntry(
         name=name,
         folder=path,
@@ -207,7 +214,8 @@ def entry(name: str, root: str | Path | None = None) -> ZooEntry:
         trials=last.get("trials", 0),
         wall_time=last.get("wall_time", 0.0),
         machine=doc.get("machine", {}),
-        perf=last.get("perf", {}),
+        perf=final.get("perf", {}),
+        perf_trials=final.get("trials_per_task", config.eval_batches * config.eval_batch_size),
         command=doc["command"],
         params_sha256=_folder_sha256(path) if (path / ckpt.PARAMS).is_file() else None,
     )
@@ -368,11 +376,25 @@ def _evaluation_problems(evaluations: Sequence[dict], config: TrainConfig) -> li
     off_grid = [s for s in steps if s % config.eval_every and s != config.max_steps]
     if off_grid:
         problems.append(f"evaluations at steps {off_grid}, off eval_every {config.eval_every}")
+    n_confirm = config.confirm_batches * config.eval_batch_size
     for e in evaluations:
         if e["trials"] != e["step"] * config.batch_size:
             problems.append(f"step {e['step']}: trials {e['trials']} ≠ step × batch_size")
-        if sorted(e["perf"]) != sorted(config.tasks) or sorted(e["cost"]) != sorted(config.tasks):
-            problems.append(f"step {e['step']}: tasks differ from the config's {config.tasks}")
+        for record in (e, e.get("confirmation", e)):
+            if sorted(record["perf"]) != sorted(config.tasks) or sorted(record["cost"]) != sorted(
+                config.tasks
+            ):
+                problems.append(f"step {e['step']}: tasks differ from the config's {config.tasks}")
+        if criterion_met(e, config.target_perf) != ("confirmation" in e):
+            problems.append(
+                f"step {e['step']}: a confirming evaluation must follow exactly the evaluations "
+                f"that met target_perf {config.target_perf}"
+            )
+        elif "confirmation" in e and e["confirmation"]["trials_per_task"] != n_confirm:
+            problems.append(
+                f"step {e['step']}: confirmation on {e['confirmation']['trials_per_task']} "
+                f"trials per task, not confirm_batches × eval_batch_size = {n_confirm}"
+            )
     return problems
 
 
@@ -381,7 +403,10 @@ def _status_problems(log: dict, config: TrainConfig) -> list[str]:
     status, evaluations = log["status"], log["evaluations"]
     if status not in STATUS_TEXT:
         return [f"unknown status {status!r}"]
-    met = [min(e["perf"].values()) >= config.target_perf for e in evaluations]
+    met = [
+        "confirmation" in e and criterion_met(e["confirmation"], config.target_perf)
+        for e in evaluations
+    ]
     last_step = evaluations[-1]["step"] if evaluations else 0
     if any(met[:-1]):
         return [f"criterion met before the last evaluation, yet training went on ({status})"]
@@ -432,7 +457,7 @@ def check_performance(e: ZooEntry, *, trials: int = 256, seed: int = 0) -> tuple
     fresh = evaluate(
         net, rng=np.random.default_rng(seed), trials=trials, batch_size=config.eval_batch_size
     )
-    n_log = config.eval_batches * config.eval_batch_size
+    n_log = e.perf_trials
     tasks = sorted(e.perf)
     logged = np.array([e.perf[t] for t in tasks])
     new = np.array([fresh[t] for t in tasks])
