@@ -77,8 +77,9 @@ rng_periods, rng_sweep = np.random.default_rng(params["seed"]).spawn(2)
 # ## The network and its training
 #
 # Performance is the fraction of correct trials (the response angle within 0.1π of the target
-# at the last step, or fixation held), evaluated every 500 training steps; training stops once
-# it reaches the criterion (0.95) or at the step cap.
+# at the last step, or fixation held), evaluated every 500 training steps on 256 trials;
+# training stops once it reaches the criterion (0.95) there and on 2,048 fresh trials, or at
+# the step cap.
 
 # %%
 display(Markdown(plotting_atlas.training_note([entry])))

@@ -80,7 +80,8 @@ rngs = dict(zip(PERIODS, np.random.default_rng(params["seed"]).spawn(len(PERIODS
 # ## The network and its training
 #
 # Performance of each task is the fraction of correct trials, evaluated every 500 training
-# steps; training stops once every task reaches the criterion (0.95) or at the step cap.
+# steps on 256 trials; training stops once every task reaches the criterion (0.95) there and on
+# 2,048 fresh trials, or at the step cap.
 
 # %%
 display(Markdown(plotting_atlas.training_note([entry])))

@@ -16,9 +16,10 @@
 # **Which trained networks does this book stand on, how far did each get, and how can anyone
 # retrain it?** The paper's own networks sit in a store we cannot reach, so flexmt trains its
 # own with `flexmt train` and ships them in `flexmt/zoo`. The table lists every shipped
-# network: its status (the criterion is every task ≥ 0.95 at an evaluation; a network still
-# training is marked so and is never called trained), steps and trials, wall time and machine,
-# worst-task and mean performance at its last evaluation, a hash of its parameters, and the
+# network: its status (the criterion is every task ≥ 0.95 at an evaluation of 256 trials per
+# task and again on 2,048 fresh ones; a network still training is marked so and is never
+# called trained), steps and trials, wall time and machine, worst-task and mean performance at
+# its last evaluation (the 2,048-trial one where it has one), a hash of its parameters, and the
 # exact command that reproduces it. `tests/test_zoo.py` re-checks all of this on every test run
 # (fresh evaluation, config–log agreement, parameter hash, exact replay of the first
 # evaluation).
