@@ -16,7 +16,7 @@ A sweep is described by a YAML file::
 
 Every task is exactly one ``flexmt train --preset P --seeds S... --out OUT [options] --resume``
 command, and that command is what each network's ``config.json`` records. A network that has
-finished (status ``criterion``, or ``max_steps`` at the requested max_steps) is skipped; an
+finished (criterion met and confirmed, or ``max_steps`` at the requested max_steps) is skipped; an
 absent one starts; an interrupted one resumes from its last checkpoint.
 
 The whole spec is checked before any job starts (unknown keys or presets, bad seed lists or
@@ -44,8 +44,8 @@ from tqdm import tqdm
 
 from flexmt import checkpoint as ckpt
 from flexmt import training
-from flexmt.training import TrainConfig
-from flexmt.zoo import FINISHED, read_folder
+from flexmt.training import TrainConfig, training_ended
+from flexmt.zoo import read_folder
 
 # spec key → `flexmt train` option, and the type its value must have
 OPTIONS = {
@@ -186,14 +186,8 @@ def _action(config: TrainConfig, seeds: tuple[int, ...], root: Path) -> str:
         logs.append(log)
     if not logs:
         return "start"
-    done = len(logs) == len(folders) and all(_finished(log, config) for log in logs)
+    done = len(logs) == len(folders) and all(training_ended(log, config) for log in logs)
     return "skip" if done else "resume"
-
-
-def _finished(log: dict, config: TrainConfig) -> bool:
-    if log["status"] not in FINISHED:
-        return False
-    return log["status"] == "criterion" or log["evaluations"][-1]["step"] == config.max_steps
 
 
 def train_job(job: Job) -> list[str]:

@@ -707,6 +707,18 @@ def _confirmed(log: dict, target_perf: float) -> bool:
     return "confirmation" in last and criterion_met(last["confirmation"], target_perf)
 
 
+def training_ended(log: dict, config: TrainConfig) -> bool:
+    """Whether a network's training ended under ``config``: its last evaluation met the
+    criterion and was confirmed, or it stopped at ``config.max_steps``.
+
+    A network frozen without a confirmation (by a flexmt before confirmations) has not
+    ended: resuming it confirms the criterion or trains on.
+    """
+    if log["status"] == "criterion":
+        return _confirmed(log, config.target_perf)
+    return log["status"] == "max_steps" and _last_logged_step(log) == config.max_steps
+
+
 def _needs_evaluation(log: dict, step: int, target_perf: float) -> bool:
     """Whether the log lacks the evaluation at ``step``, or has one that met the criterion
     and still awaits its confirmation."""

@@ -21,10 +21,9 @@ import numpy as np
 from flexmt import tasks as task_defs
 from flexmt import training
 from flexmt.analysis.variance import explained_variance_matrix, period_states
-from flexmt.checkpoint import CONFIG, read_log
+from flexmt.checkpoint import CONFIG, read_config, read_log
 from flexmt.fixed_points import analysed_periods
 from flexmt.network import Network
-from flexmt.zoo import FINISHED
 
 UNTRAINED = "untrained"
 SCRATCH = "scratch"
@@ -98,7 +97,7 @@ def learn(
         if unready:
             raise ValueError(
                 f"no finished network to start from at {unready}: transfer starts only from a"
-                f" network whose training ended ({' or '.join(FINISHED)})"
+                " network whose training ended (criterion met and confirmed, or step cap)"
             )
     return training.train(config, seeds, out, resume=resume, progress=progress, command=command)
 
@@ -140,8 +139,12 @@ def source_ready(source: str, seed: int, zoo: str | Path = ZOO) -> bool:
 
 
 def _finished(folder: Path) -> bool:
-    """True if ``folder`` holds a network whose training ended (criterion or step cap)."""
-    return (folder / CONFIG).is_file() and read_log(folder).get("status") in FINISHED
+    """True if ``folder`` holds a network whose training ended
+    (:func:`flexmt.training.training_ended`)."""
+    if not (folder / CONFIG).is_file():
+        return False
+    config = training.TrainConfig.from_dict(read_config(folder)["train"])
+    return training.training_ended(read_log(folder), config)
 
 
 def runs(

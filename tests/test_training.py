@@ -218,6 +218,19 @@ def test_resume_confirms_a_network_frozen_before_confirmations_existed(tmp_path)
     assert (folder / "params.npz").read_bytes() == params
 
 
+def test_training_ended_only_at_a_confirmed_criterion_or_the_step_cap(tmp_path):
+    config = _small_config(target_perf=0.0, max_steps=20)
+    (folder,) = training.train(config, [0], tmp_path, progress=False)
+    log = checkpoint.read_log(folder)
+    assert training.training_ended(log, config)
+    del log["evaluations"][-1]["confirmation"]
+    assert not training.training_ended(log, config)
+    capped = {"status": "max_steps", "evaluations": [{"step": 0}, {"step": 20}]}
+    assert training.training_ended(capped, config)
+    assert not training.training_ended(capped, config.replace(max_steps=30))
+    assert not training.training_ended(capped | {"status": "running"}, config)
+
+
 def test_resume_refuses_a_network_frozen_unconfirmed_before_its_groups_last_step(tmp_path):
     folders = training.train(_small_config(max_steps=20), [0, 1], tmp_path, progress=False)
     state = checkpoint.read_resume_states(folders[0])[20]
