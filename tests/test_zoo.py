@@ -74,7 +74,9 @@ def test_list_summarises_each_folder(tiny_zoo):
     assert (e2.status, e2.steps, e2.trials, e2.group_seeds) == ("criterion", 0, 0, (2,))
     assert e0.finished and e2.finished and e0.worst_task == "delaygo"
     final = checkpoint.read_log(e0.folder)["evaluations"][-1]["perf"]
-    assert e0.mean_perf == e0.perf["delaygo"] == final["delaygo"]
+    assert e0.mean_perf == e0.perf["delaygo"] == final["delaygo"] and e0.perf_trials == 256
+    confirmation = checkpoint.read_log(e2.folder)["evaluations"][-1]["confirmation"]
+    assert e2.perf == confirmation["perf"] and e2.perf_trials == 2048  # the larger evaluation
     assert e0.command.startswith("flexmt train --preset memorypro --out ")
     assert "--seeds 0 1 --max-steps 2 --eval-every 1" in e0.command
     assert e0.machine["cpus"] >= 1
