@@ -153,7 +153,7 @@ if curves:
 #
 # Per starting point: the trials seen at the first evaluation at or above `level`, over the
 # seeds that reached it (mean ± sd), and how many did within their runs. One evaluation is 256
-# trials in 8 batches, each with its own timing; near 0.9 its sd is about 0.05 (measured on
+# trials in 8 batches, each with its own timing; near 0.9 its sd is 0.05–0.07 (measured on
 # MemoryPro, `benchmarks/RESULTS.md`), so a first crossing can come a few evaluations before
 # the network is reliably at the level. Every starting point is measured the same way.
 
