@@ -377,14 +377,13 @@ def _evaluation_problems(evaluations: Sequence[dict], config: TrainConfig) -> li
     if off_grid:
         problems.append(f"evaluations at steps {off_grid}, off eval_every {config.eval_every}")
     n_confirm = config.confirm_batches * config.eval_batch_size
+    tasks = sorted(config.tasks)
     for e in evaluations:
         if e["trials"] != e["step"] * config.batch_size:
             problems.append(f"step {e['step']}: trials {e['trials']} ≠ step × batch_size")
-        for record in (e, e.get("confirmation", e)):
-            if sorted(record["perf"]) != sorted(config.tasks) or sorted(record["cost"]) != sorted(
-                config.tasks
-            ):
-                problems.append(f"step {e['step']}: tasks differ from the config's {config.tasks}")
+        records = [e, e["confirmation"]] if "confirmation" in e else [e]
+        if any(sorted(r["perf"]) != tasks or sorted(r["cost"]) != tasks for r in records):
+            problems.append(f"step {e['step']}: tasks differ from the config's {config.tasks}")
         if criterion_met(e, config.target_perf) != ("confirmation" in e):
             problems.append(
                 f"step {e['step']}: a confirming evaluation must follow exactly the evaluations "
