@@ -35,3 +35,12 @@ def load_fixture(name: str) -> dict[str, np.ndarray]:
     """All arrays of one fixture file."""
     with np.load(ORIGINAL / name, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
+
+
+def edit_log(folder: Path, edit) -> None:
+    """Rewrite a network folder's log.json after ``edit(log)`` changed it in place."""
+    from flexmt import checkpoint
+
+    log = checkpoint.read_log(folder)
+    edit(log)
+    checkpoint.write_json(folder / checkpoint.LOG, log)

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import edit_log
 
 from flexmt import checkpoint, load_network, training
 from flexmt.network import evaluate
@@ -138,12 +139,6 @@ def test_resume_continues_exactly(tmp_path):
         training.train(_small_config(n_rnn=12), [0, 1], tmp_path / "b", resume=True)
 
 
-def _edit_log(folder, edit):
-    log = checkpoint.read_log(folder)
-    edit(log)
-    checkpoint.write_json(folder / checkpoint.LOG, log)
-
-
 def _confirm_last(log):
     """Make the last evaluation one that met the criterion and was confirmed."""
     last = log["evaluations"][-1]
@@ -212,7 +207,7 @@ def test_resume_confirms_a_network_frozen_before_confirmations_existed(tmp_path)
     def unconfirm(log):
         del log["evaluations"][-1]["confirmation"]
 
-    _edit_log(folder, unconfirm)
+    edit_log(folder, unconfirm)
     training.train(config, [0], tmp_path, resume=True, progress=False)
     assert checkpoint.read_log(folder) == confirmed
     assert (folder / "params.npz").read_bytes() == params
@@ -243,7 +238,7 @@ def test_resume_refuses_a_network_frozen_unconfirmed_before_its_groups_last_step
         log["evaluations"][-1]["perf"] = {t: 1.0 for t in log["evaluations"][-1]["perf"]}
         log["status"] = "criterion"
 
-    _edit_log(folders[0], frozen_at_10)
+    edit_log(folders[0], frozen_at_10)
     before = [(f / name).read_bytes() for f in folders for name in ("log.json", "params.npz")]
     with pytest.raises(ValueError, match="frozen at step 10 on an evaluation no larger"):
         training.train(_small_config(), [0, 1], tmp_path, resume=True, progress=False)
@@ -257,7 +252,7 @@ def test_resume_after_a_network_froze_logs_each_step_once(tmp_path):
     arrays = {kind: state[kind] for kind in ("params", "adam_m", "adam_v")}
     for _ in range(2):  # network 0 met the criterion at step 20 (current and previous state)
         checkpoint.write_resume(folders[0], arrays, 20, False, state["elapsed"])
-    _edit_log(folders[0], _confirm_last)
+    edit_log(folders[0], _confirm_last)
     for max_steps in (30, 40):
         training.train(
             _small_config(max_steps=max_steps), [0, 1], tmp_path, resume=True, progress=False

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import edit_log
 
 from flexmt import checkpoint, zoo
 from flexmt.cli import main
@@ -42,12 +43,6 @@ def tiny_zoo(tmp_path_factory):
 def _copy(tiny_zoo, tmp_path, name="memorypro-seed0"):
     shutil.copytree(tiny_zoo / name, tmp_path / name)
     return tmp_path / name
-
-
-def _edit_log(folder, edit):
-    log = checkpoint.read_log(folder)
-    edit(log)
-    checkpoint.write_json(folder / checkpoint.LOG, log)
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +119,7 @@ def test_unfinished_networks_are_shown_as_such(tiny_zoo, tmp_path):
         log["status"] = "running"
         log["evaluations"].pop()
 
-    _edit_log(running, interrupt)
+    edit_log(running, interrupt)
     starting = tmp_path / "memorypro-seed0"  # killed before its first evaluation
     starting.mkdir()
     shutil.copy(tiny_zoo / starting.name / checkpoint.CONFIG, starting)
@@ -215,7 +210,7 @@ def _wrong_trials(log):
 )
 def test_records_that_disagree_are_caught(tiny_zoo, tmp_path, edit, message):
     folder = _copy(tiny_zoo, tmp_path)
-    _edit_log(folder, edit)
+    edit_log(folder, edit)
     assert any(message in problem for problem in zoo.check_records(folder))
 
 
@@ -255,7 +250,7 @@ def _fewer_confirming_trials(log):
 def test_a_criterion_without_its_confirmation_is_caught(tiny_zoo, tmp_path, edit, message):
     folder = _copy(tiny_zoo, tmp_path, "memorypro-seed2")
     assert zoo.check_records(folder) == ()
-    _edit_log(folder, edit)
+    edit_log(folder, edit)
     assert any(message in problem for problem in zoo.check_records(folder))
 
 
@@ -278,7 +273,7 @@ def test_logged_performance_is_re_measured(tiny_zoo, tmp_path):
         perf = log["evaluations"][-1]["perf"]
         perf["delaygo"] = min(perf["delaygo"] + 0.5, 1.0)
 
-    _edit_log(folder, inflate)
+    edit_log(folder, inflate)
     problems = zoo.check_performance(zoo.entry(folder.name, tmp_path))
     assert any(p.startswith("MemoryPro: logged perf") for p in problems), problems
 
@@ -297,7 +292,7 @@ def test_replay_catches_any_change_to_the_first_evaluations(tiny_zoo, tmp_path):
         first["cost"]["delaygo"] = float(np.nextafter(first["cost"]["delaygo"], 0))
         second["perf"]["delaygo"] += 1 / 256
 
-    _edit_log(folder, tamper)
+    edit_log(folder, tamper)
     (step0,) = zoo.check_replay([folder])[folder.name]
     assert step0.startswith("step 0: cost of MemoryPro logged")
     problems = zoo.check_replay([folder], retrain=True)[folder.name]
@@ -306,7 +301,7 @@ def test_replay_catches_any_change_to_the_first_evaluations(tiny_zoo, tmp_path):
 
 def test_cli_verify_failure_and_unknown_name(tiny_zoo, tmp_path, capsys):
     folder = _copy(tiny_zoo, tmp_path)
-    _edit_log(folder, _wrong_trials)
+    edit_log(folder, _wrong_trials)
     assert _cli(["zoo", "--root", str(tmp_path), "verify", "--trials", "64"]) == 2
     captured = capsys.readouterr()
     assert captured.out.startswith("memorypro-seed0: FAILED\n  step 2: trials 129")
