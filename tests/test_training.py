@@ -329,3 +329,4 @@ def test_leave_one_out_presets_hold_out_exactly_one_task():
         assert set(pretrain.tasks) == set(TASKS) - {task} and len(pretrain.tasks) == 14
         assert training.preset(f"single-{name}").tasks == (task,)
         assert pretrain.n_rnn == 256 and pretrain.preset == f"pretrain-all-but-{name}"
+        assert pretrain.max_steps == 200_000 < training.TrainConfig.max_steps
