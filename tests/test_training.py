@@ -330,3 +330,9 @@ def test_leave_one_out_presets_hold_out_exactly_one_task():
         assert training.preset(f"single-{name}").tasks == (task,)
         assert pretrain.n_rnn == 256 and pretrain.preset == f"pretrain-all-but-{name}"
         assert pretrain.max_steps == 200_000 < training.TrainConfig.max_steps
+
+
+def test_fig6_pair_pretraining_is_capped_at_100k_steps():
+    for name in ("pretrain-delaypro-memorypro", "pretrain-delayanti-memorypro"):
+        assert training.preset(name).max_steps == 100_000
+        assert "100,000-step cap" in training.PRESET_DESCRIPTIONS[name]
