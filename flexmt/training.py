@@ -624,6 +624,20 @@ def network_folder(out: str | Path, config: TrainConfig, seed: int) -> Path:
     return Path(out) / f"{config.preset or 'custom'}-seed{seed}"
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``model name`` in Linux's /proc/cpuinfo, else the platform's
+    processor string): floating-point results are bit-identical only on the same model."""
+    import platform
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                return value.strip()
+    return platform.processor() or platform.machine()
+
+
 def machine_info() -> dict:
     """The machine a run happened on (for logs and benchmarks)."""
     import platform
@@ -633,6 +647,7 @@ def machine_info() -> dict:
     return {
         "node": platform.node(),
         "processor": platform.processor() or platform.machine(),
+        "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
@@ -819,12 +834,15 @@ def _resume_group(config: TrainConfig, seeds: tuple[int, ...], folders: list[Pat
         raise ValueError(f"no training state that every folder of the group has in {folders}")
     step = max(common)
     states = [s[step] for s in saved]
+    machine = machine_info()
     for folder, log, saved_state in zip(folders, logs, states, strict=True):
         log["evaluations"] = [e for e in log["evaluations"] if e["step"] <= step]
         _check_reopenable(folder, log, saved_state["active"], step)
         log["status"] = "criterion" if _confirmed(log, config.target_perf) else "running"
         doc = ckpt.read_config(folder)
         doc["train"]["max_steps"] = config.max_steps
+        if log["status"] == "running" and step < config.max_steps:
+            doc["resumes"] = [*doc.get("resumes", []), {"step": step, "machine": machine}]
         ckpt.write_json(folder / ckpt.CONFIG, doc)
     stack = lambda kind: {  # noqa: E731
         n: np.stack([s[kind][n] for s in states]) for n in PARAM_NAMES

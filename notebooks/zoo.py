@@ -21,8 +21,10 @@
 # called trained), steps and trials, wall time and machine, worst-task and mean performance at
 # its last evaluation (the 2,048-trial one where it has one), a hash of its parameters, and the
 # exact command that reproduces it. `tests/test_zoo.py` re-checks all of this on every test run
-# (fresh evaluation, config–log agreement, parameter hash, exact replay of the first
-# evaluation).
+# (fresh evaluation, config–log agreement, parameter hash, replay of the first evaluation:
+# exact on the CPU model a network was trained on, to float32 rounding on another, since
+# the same arithmetic rounds differently on different CPUs). The machine column names every
+# CPU model a network trained on, its start's and its resumptions'.
 
 # %%
 from IPython.display import Markdown, display

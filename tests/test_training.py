@@ -135,6 +135,12 @@ def test_resume_continues_exactly(tmp_path):
         np.testing.assert_array_equal(load_network(fa).w_rec, load_network(fb).w_rec)
         steps = [e["step"] for e in checkpoint.read_log(fb)["evaluations"]]
         assert steps == [0, 10, 20, 30]
+        resumes = checkpoint.read_config(fb)["resumes"]
+        assert resumes == [{"step": 20, "machine": training.machine_info()}]
+        assert resumes[0]["machine"]["cpu"] == training.cpu_model() != ""
+    configs = [(f / "config.json").read_bytes() for f in resumed]
+    training.train(_small_config(), [0, 1], tmp_path / "b", resume=True, progress=False)
+    assert [(f / "config.json").read_bytes() for f in resumed] == configs  # finished: no resume
     with pytest.raises(ValueError, match="other settings"):
         training.train(_small_config(n_rnn=12), [0, 1], tmp_path / "b", resume=True)
 

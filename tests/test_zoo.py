@@ -6,6 +6,7 @@ are loaded and checked as far as they go. A tiny zoo trained here by the command
 exercises every check, including the replay of the first ``eval_every`` training steps.
 """
 
+import copy
 import dataclasses
 import json
 import shutil
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import edit_log
 
-from flexmt import checkpoint, zoo
+from flexmt import checkpoint, training, zoo
 from flexmt.cli import main
 from flexmt.network import PARAM_NAMES
 
@@ -74,7 +75,7 @@ def test_list_summarises_each_folder(tiny_zoo):
     assert e2.perf == confirmation["perf"] and e2.perf_trials == 2048  # the larger evaluation
     assert e0.command.startswith("flexmt train --preset memorypro --out ")
     assert "--seeds 0 1 --max-steps 2 --eval-every 1" in e0.command
-    assert e0.machine["cpus"] >= 1
+    assert e0.machine["cpus"] >= 1 and e0.cpu_models == (training.cpu_model(),)
     assert e0.params_sha256 == zoo.params_sha256(zoo.load("memorypro-seed0", tiny_zoo).params())
 
 
@@ -297,6 +298,27 @@ def test_replay_catches_any_change_to_the_first_evaluations(tiny_zoo, tmp_path):
     assert step0.startswith("step 0: cost of MemoryPro logged")
     problems = zoo.check_replay([folder], retrain=True)[folder.name]
     assert len(problems) == 2 and problems[1].startswith("step 1: perf of MemoryPro logged")
+
+
+def test_replay_on_another_cpu_model_allows_rounding_only(tiny_zoo, tmp_path):
+    folder = _copy(tiny_zoo, tmp_path)
+    doc = checkpoint.read_config(folder)
+    doc["machine"]["cpu"] = "another CPU model"
+    checkpoint.write_json(folder / checkpoint.CONFIG, doc)
+    original = checkpoint.read_log(folder)
+
+    def replay_with(cost_factor, perf_shift):
+        log = copy.deepcopy(original)
+        log["evaluations"][0]["cost"]["delaygo"] *= cost_factor
+        log["evaluations"][0]["perf"]["delaygo"] += perf_shift
+        checkpoint.write_json(folder / checkpoint.LOG, log)
+        return zoo.check_replay([folder])[folder.name]
+
+    assert replay_with(1 + 1e-7, 1 / 256) == ()
+    (cost,) = replay_with(1 + 1e-4, 0)
+    assert cost.startswith("step 0: cost of MemoryPro logged") and "another CPU model" in cost
+    (perf,) = replay_with(1, 2 / 256)
+    assert perf.startswith("step 0: perf of MemoryPro logged")
 
 
 def test_cli_verify_failure_and_unknown_name(tiny_zoo, tmp_path, capsys):
