@@ -25,7 +25,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=15)
     parser.add_argument("--streams", type=int, help="concurrent parts (default: as training)")
+    parser.add_argument("--threads", type=int, help="TensorFlow threads (default: one per core)")
     args = parser.parse_args()
+    if args.threads is not None:
+        training.set_threads(args.threads)
     config = training.TrainConfig(tasks=tasks.TASKS, n_rnn=args.n_rnn)
     seeds = list(range(args.networks))
     state = training.GroupState.start(training.initial_networks(config, seeds))

@@ -80,6 +80,8 @@ def _cmd_run(args: argparse.Namespace) -> None:
     from flexmt import training, transfer
 
     run = transfer.learn if args.command == "transfer" else training.train
+    if args.threads is not None:
+        training.set_threads(args.threads)
     folders = run(
         run_config(args),
         args.seeds,
@@ -186,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="continue the runs in --out (start them if absent)"
     )
+    p.add_argument(
+        "--threads", type=int, help="TensorFlow threads (default: one per core); see set_threads"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
 
@@ -199,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int)
     p.add_argument("--eval-every", type=int)
     p.add_argument("--resume", action="store_true", help="continue the runs in --out")
+    p.add_argument(
+        "--threads", type=int, help="TensorFlow threads (default: one per core); see set_threads"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
 

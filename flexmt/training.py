@@ -638,6 +638,35 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def set_threads(n: int) -> None:
+    """Run this process's TensorFlow on ``n`` threads (within and across operations).
+
+    Call before TensorFlow starts. The thread count changes how sums are split, so results
+    are bit-identical only for the same count (and CPU model). Two training processes on two
+    cores each run faster on one thread than on TensorFlow's default of one per core
+    (benchmarks/RESULTS.md).
+    """
+    import tensorflow as tf
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"threads must be a positive integer; got {n!r}")
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    except RuntimeError:
+        raise ValueError(
+            f"threads: TensorFlow already runs on {tf_threads() or 'its default'} threads in "
+            "this process; set them before it starts"
+        ) from None
+
+
+def tf_threads() -> int:
+    """TensorFlow's threads within an operation in this process (0: its default, one per core)."""
+    import tensorflow as tf
+
+    return tf.config.threading.get_intra_op_parallelism_threads()
+
+
 def machine_info() -> dict:
     """The machine a run happened on (for logs and benchmarks)."""
     import platform
@@ -649,6 +678,7 @@ def machine_info() -> dict:
         "processor": platform.processor() or platform.machine(),
         "cpu": cpu_model(),
         "cpus": os.cpu_count(),
+        "tf_threads": tf_threads(),
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
     }

@@ -6,10 +6,12 @@
 #   PRESET SEED [SEED...]                   one group of networks trained with flexmt train
 #   transfer SOURCE TASK SEED [SEED...]     one group learning TASK with flexmt transfer
 # Every command resumes what an earlier session left; rerunning is always safe. A transfer
-# line must come after the lines training its SOURCE networks in the same queue.
+# line must come after the lines training its SOURCE networks in the same queue. Two queues
+# run at once on the 2-core machine, so each runs TensorFlow on one thread (faster for both
+# than two threads each; benchmarks/RESULTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-common=(--out flexmt/zoo --resume --quiet)
+common=(--out flexmt/zoo --resume --quiet --threads 1)
 while read -r first rest; do
     [[ -z "$first" || "$first" == \#* ]] && continue
     if [[ "$first" == transfer ]]; then

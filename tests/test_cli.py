@@ -1,6 +1,8 @@
 """The command line: tables, training, and one clear line with exit code 2 on bad input."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -28,6 +30,7 @@ def test_presets(capsys):
         (["train", "--preset", "memorypro", "--out", "X", "--max-steps", "0"], "max_steps"),
         (["train", "--preset", "memorypro", "--out", "X", "--target-perf", "2"], "target_perf"),
         (["train", "--preset", "memorypro", "--out", "X", "--seeds", "1", "1"], "distinct"),
+        (["train", "--preset", "memorypro", "--out", "X", "--threads", "0"], "threads must be"),
         (["evaluate", "missing-folder"], "not a network folder"),
     ],
 )
@@ -63,3 +66,15 @@ def test_train_resume_and_evaluate(capsys, tmp_path):
     assert [e["step"] for e in log["evaluations"]] == [0, 1, 2, 3]
     assert main(["evaluate", str(tmp_path / "memorypro-seed3"), "--trials", "8"]) == 0
     assert "MemoryPro" in capsys.readouterr().out
+
+
+def test_threads_are_set_and_recorded(tmp_path):
+    """A fresh process (TensorFlow's threads can only be set before it starts)."""
+    argv = ["train", "--preset", "memorypro", "--out", str(tmp_path), "--max-steps", "1"]
+    code = "import sys; from flexmt.cli import main; sys.exit(main())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv, "--quiet", "--threads", "1"], capture_output=True
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    config = json.loads((tmp_path / "memorypro-seed0" / "config.json").read_text())
+    assert config["machine"]["tf_threads"] == 1 and config["command"].endswith("--threads 1")

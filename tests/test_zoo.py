@@ -300,10 +300,13 @@ def test_replay_catches_any_change_to_the_first_evaluations(tiny_zoo, tmp_path):
     assert len(problems) == 2 and problems[1].startswith("step 1: perf of MemoryPro logged")
 
 
-def test_replay_on_another_cpu_model_allows_rounding_only(tiny_zoo, tmp_path):
+@pytest.mark.parametrize(("key", "value"), [("cpu", "another CPU model"), ("tf_threads", 7)])
+def test_replay_on_another_cpu_model_or_thread_count_allows_rounding_only(
+    tiny_zoo, tmp_path, key, value
+):
     folder = _copy(tiny_zoo, tmp_path)
     doc = checkpoint.read_config(folder)
-    doc["machine"]["cpu"] = "another CPU model"
+    doc["machine"][key] = value
     checkpoint.write_json(folder / checkpoint.CONFIG, doc)
     original = checkpoint.read_log(folder)
 

@@ -23,9 +23,10 @@ It depends on the numbers only, not on the zip container (timestamps, compressio
   against a fresh evaluation (binomial tolerance, see :func:`performance_bound`);
 - that re-initialising the group from the recorded config and seeds reproduces the step-0
   evaluation, and with ``retrain`` also the first evaluation after ``eval_every`` training
-  steps: exactly on the CPU model the group was trained on (``config.json`` "machine" "cpu");
-  on another model, or where none was recorded, to float32 rounding (see
-  :data:`REPLAY_COST_RTOL`), because the same arithmetic rounds differently on different CPUs.
+  steps: exactly on the CPU model and TensorFlow thread count the group was trained with
+  (``config.json`` "machine": "cpu", "tf_threads"); otherwise, or where they were not
+  recorded, to float32 rounding (see :data:`REPLAY_COST_RTOL`), because the same arithmetic
+  rounds differently on different CPUs and sums split over different numbers of threads.
 """
 
 from __future__ import annotations
@@ -52,13 +53,15 @@ from flexmt.training import (
     criterion_met,
     initial_networks,
     network_folder,
+    tf_threads,
 )
 
 ROOT = Path(__file__).parent
-# Replay on a CPU model other than the training one: each logged cost must match to this
-# relative tolerance and each performance to within one trial. Measured on 2026-11-28: networks
-# trained on an Intel Xeon, replayed on an AMD EPYC, differed by at most 1.2e-7 relative in
-# cost (step 0 and after 500 training steps) and not at all in performance.
+# Replay on another CPU model or thread count than training's: each logged cost must match
+# to this relative tolerance and each performance to within one trial. Measured on
+# 2026-11-28: networks trained on an Intel Xeon, replayed on an AMD EPYC, differed by at most
+# 1.2e-7 relative in cost (step 0 and after 500 training steps) and not at all in
+# performance; one thread against the default, by at most 1.4e-7 relative in cost.
 REPLAY_COST_RTOL = 1e-5
 PROVENANCE = "provenance.json"
 FINISHED = ("criterion", "max_steps")
@@ -287,7 +290,11 @@ def _machine(e: ZooEntry) -> str:
     if not e.machine:
         return "—"
     cpus = "; ".join(e.cpu_models)
-    return f"{e.machine['node']}, {e.machine['cpus']} CPUs ({cpus}), TF {e.machine['tensorflow']}"
+    threads = e.machine.get("tf_threads") or "default"
+    return (
+        f"{e.machine['node']}, {e.machine['cpus']} CPUs ({cpus}), TF {e.machine['tensorflow']}"
+        f" on {threads} threads"
+    )
 
 
 def write_provenance(root: str | Path | None = None) -> tuple[ZooEntry, ...]:
@@ -497,8 +504,8 @@ def check_performance(e: ZooEntry, *, trials: int = 256, seed: int = 0) -> tuple
 
 def check_replay(folders: Sequence[Path], *, retrain: bool = False) -> dict[str, tuple[str, ...]]:
     """Replay one group from its recorded config and seeds; compare its evaluations exactly
-    if this machine's CPU model is the recorded one, else to :data:`REPLAY_COST_RTOL` in cost
-    and one trial in performance.
+    if this machine's CPU model and this process's thread count are the recorded ones, else
+    to :data:`REPLAY_COST_RTOL` in cost and one trial in performance.
 
     Parameters
     ----------
@@ -523,7 +530,8 @@ def check_replay(folders: Sequence[Path], *, retrain: bool = False) -> dict[str,
             while trainer.step < step:
                 trainer.train_step()
             replayed[step] = trainer.evaluate()
-    exact = doc.get("machine", {}).get("cpu") == cpu_model()
+    machine = doc.get("machine", {})
+    exact = (machine.get("cpu"), machine.get("tf_threads", 0)) == (cpu_model(), tf_threads())
     trials = config.eval_batches * config.eval_batch_size
     return {
         name: tuple(
@@ -535,6 +543,9 @@ def check_replay(folders: Sequence[Path], *, retrain: bool = False) -> dict[str,
         )
         for name, (doc, _) in records.items()
     }
+
+
+_ELSEWHERE = "trained on another CPU model or thread count"
 
 
 def _differences(logged: dict, result: dict | None, k: int, exact: bool, trials: int) -> list[str]:
@@ -551,6 +562,6 @@ def _differences(logged: dict, result: dict | None, k: int, exact: bool, trials:
                 problems.append(
                     f"step {logged['step']}: {quantity} of {PAPER_NAMES[task]} logged "
                     f"{value!r}, replayed {new!r}"
-                    + ("" if exact else f" (|Δ| > {bound:.3g}; trained on another CPU model)")
+                    + ("" if exact else f" (|Δ| > {bound:.3g}; {_ELSEWHERE})")
                 )
     return problems
