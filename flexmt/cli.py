@@ -137,8 +137,10 @@ def _cmd_zoo_hash(args: argparse.Namespace) -> None:
 
 
 def _cmd_zoo_verify(args: argparse.Namespace) -> None:
-    from flexmt import zoo
+    from flexmt import training, zoo
 
+    if args.threads is not None:
+        training.set_threads(args.threads)
     problems = zoo.verify(args.names, root=args.root, trials=args.trials, retrain=args.retrain)
     for name, found in problems.items():
         print(f"{name}: " + ("\n  ".join(("FAILED", *found)) if found else "ok"))
@@ -244,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("names", nargs="*", help="networks to check (default: all)")
     q.add_argument("--trials", type=int, default=256, help="fresh trials per task")
     q.add_argument("--retrain", action="store_true", help="also replay eval_every steps")
+    q.add_argument("--threads", type=int, help="TensorFlow threads (exact replay needs training's)")
     q.set_defaults(func=_cmd_zoo_verify)
 
     p = sub.add_parser("sweep", help="train the jobs of a YAML spec through Dask")

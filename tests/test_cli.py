@@ -3,9 +3,11 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from flexmt import zoo
 from flexmt.cli import main
 
 
@@ -68,13 +70,42 @@ def test_train_resume_and_evaluate(capsys, tmp_path):
     assert "MemoryPro" in capsys.readouterr().out
 
 
-def test_threads_are_set_and_recorded(tmp_path):
-    """A fresh process (TensorFlow's threads can only be set before it starts)."""
-    argv = ["train", "--preset", "memorypro", "--out", str(tmp_path), "--max-steps", "1"]
-    code = "import sys; from flexmt.cli import main; sys.exit(main())"
+_THREADED_RUN = """
+import sys
+from pathlib import Path
+
+import numpy as np
+from conftest import edit_log
+from flexmt.cli import main
+
+out = sys.argv[1]
+train = ["train", "--preset", "memorypro", "--out", out, "--max-steps", "1", "--quiet"]
+assert main([*train, "--threads", "1"]) == 0
+assert main(["zoo", "--root", out, "hash", "--write"]) == 0
+verify = ["zoo", "--root", out, "verify", "--threads", "1", "--retrain"]
+assert main(verify) == 0
+
+
+def nudge(log):
+    cost = log["evaluations"][0]["cost"]
+    cost["delaygo"] = float(np.nextafter(cost["delaygo"], 0))
+
+
+edit_log(Path(out) / "memorypro-seed0", nudge)
+sys.exit(main(verify))
+"""
+
+
+def test_threads_are_recorded_and_replay_is_exact_only_on_the_same_count(tmp_path):
+    """In a fresh process: TensorFlow's threads can only be set before it starts."""
     done = subprocess.run(
-        [sys.executable, "-c", code, *argv, "--quiet", "--threads", "1"], capture_output=True
+        [sys.executable, "-c", _THREADED_RUN, str(tmp_path)],
+        capture_output=True,
+        cwd=Path(__file__).parent,
     )
-    assert done.returncode == 0, done.stderr.decode()
-    config = json.loads((tmp_path / "memorypro-seed0" / "config.json").read_text())
+    assert done.returncode == 2, done.stderr.decode()  # the nudged cost fails on one thread
+    assert "step 0: cost of MemoryPro logged" in done.stdout.decode()
+    folder = tmp_path / "memorypro-seed0"
+    config = json.loads((folder / "config.json").read_text())
     assert config["machine"]["tf_threads"] == 1 and config["command"].endswith("--threads 1")
+    assert zoo.check_replay([folder])[folder.name] == ()  # this process: default threads
