@@ -17,7 +17,8 @@ while read -r first rest; do
     if [[ "$first" == transfer ]]; then
         read -r source task seeds <<< "$rest"
         # shellcheck disable=SC2086
-        .venv/bin/flexmt transfer --from "$source" --task "$task" --seeds $seeds "${common[@]}"
+        .venv/bin/flexmt transfer --from "$source" --task "$task" --seeds $seeds "${common[@]}" \
+            --zoo flexmt/zoo
     else
         # shellcheck disable=SC2086
         .venv/bin/flexmt train --preset "$first" --seeds $rest "${common[@]}"
