@@ -165,7 +165,8 @@ def runs(
     seeds : one run per seed.
     out : where runs learned now go (resumed if already there).
     zoo : folder of the shipped pretrained networks and transfer runs.
-    recompute : False: the runs shipped in ``zoo``; True: learn every seed whose starting
+    recompute : False: the runs shipped in ``zoo`` whose learning ended (an unfinished run
+        is left out, never shown as a result); True: learn every seed whose starting
         network is ready (:func:`source_ready`) into ``out``.
     overrides : settings of runs learned now (``max_steps``, ``eval_every``, ...).
 
@@ -175,7 +176,7 @@ def runs(
     """
     if not recompute:
         found = {k: Path(zoo) / run_name(source, task, k) for k in seeds}
-        return {k: f for k, f in found.items() if (f / CONFIG).is_file()}
+        return {k: f for k, f in found.items() if _finished(f)}
     ready = [k for k in seeds if source_ready(source, k, zoo)]
     if not ready:
         return {}

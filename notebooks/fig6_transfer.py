@@ -166,7 +166,7 @@ for s in sources:
     longest = max((t[-1] for t, _ in runs), default=0)
     ready = any(transfer.source_ready(s, k) for k in seeds)
     reach[s] = (
-        ("no run shipped yet" if ready else "no run: its starting network is not trained yet")
+        ("no finished run shipped yet" if ready else "no run: starting network not trained yet")
         if not runs
         else f"{plotting_atlas.mean_sd(reached)} ({len(reached)} of {len(runs)} seeds)"
         if reached

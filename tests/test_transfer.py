@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import edit_log
 
 from flexmt import load_network, training, transfer
 from flexmt.cli import main
@@ -153,6 +154,14 @@ def test_runs_are_loaded_when_shipped_or_learned_from_ready_networks(tmp_path):
     shutil.copytree(learned[1], zoo_dir / learned[1].name)
     shipped = transfer.runs("untrained", "MemoryAnti", [0, 1], out, zoo=zoo_dir)
     assert shipped == {1: zoo_dir / learned[1].name}
+    unfinished = shutil.copytree(learned[0], zoo_dir / learned[0].name)
+
+    def still_learning(log):
+        del log["evaluations"][-1]
+        log["status"] = "running"
+
+    edit_log(unfinished, still_learning)
+    assert transfer.runs("untrained", "MemoryAnti", [0, 1], out, zoo=zoo_dir) == shipped
     scratch = transfer.runs("scratch", "MemoryAnti", [0], out, **kept, **small)
     assert scratch == {0: out / "single-memoryanti-seed0"}
     assert load_network(scratch[0]).n_rnn == 16
