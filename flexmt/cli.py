@@ -80,8 +80,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
     from flexmt import training, transfer
 
     run = transfer.learn if args.command == "transfer" else training.train
-    if args.threads is not None:
-        training.set_threads(args.threads)
+    _set_threads(args)
     folders = run(
         run_config(args),
         args.seeds,
@@ -137,10 +136,9 @@ def _cmd_zoo_hash(args: argparse.Namespace) -> None:
 
 
 def _cmd_zoo_verify(args: argparse.Namespace) -> None:
-    from flexmt import training, zoo
+    from flexmt import zoo
 
-    if args.threads is not None:
-        training.set_threads(args.threads)
+    _set_threads(args)
     problems = zoo.verify(args.names, root=args.root, trials=args.trials, retrain=args.retrain)
     for name, found in problems.items():
         print(f"{name}: " + ("\n  ".join(("FAILED", *found)) if found else "ok"))
@@ -169,6 +167,18 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         raise ValueError(f"{len(failed)} of {len(results)} jobs failed; run again to resume them")
 
 
+def _threads_option(parser: argparse.ArgumentParser, text: str) -> None:
+    """``--threads N``: applied by :func:`_set_threads` before TensorFlow starts."""
+    parser.add_argument("--threads", type=int, help=text)
+
+
+def _set_threads(args: argparse.Namespace) -> None:
+    from flexmt import training
+
+    if args.threads is not None:
+        training.set_threads(args.threads)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``flexmt``."""
     parser = argparse.ArgumentParser(prog="flexmt", description=__doc__.splitlines()[0])
@@ -190,9 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="continue the runs in --out (start them if absent)"
     )
-    p.add_argument(
-        "--threads", type=int, help="TensorFlow threads (default: one per core); see set_threads"
-    )
+    _threads_option(p, "TensorFlow threads (default: one per core); see set_threads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
 
@@ -206,9 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int)
     p.add_argument("--eval-every", type=int)
     p.add_argument("--resume", action="store_true", help="continue the runs in --out")
-    p.add_argument(
-        "--threads", type=int, help="TensorFlow threads (default: one per core); see set_threads"
-    )
+    _threads_option(p, "TensorFlow threads (default: one per core); see set_threads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
 
@@ -246,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("names", nargs="*", help="networks to check (default: all)")
     q.add_argument("--trials", type=int, default=256, help="fresh trials per task")
     q.add_argument("--retrain", action="store_true", help="also replay eval_every steps")
-    q.add_argument("--threads", type=int, help="TensorFlow threads (exact replay needs training's)")
+    _threads_option(q, "TensorFlow threads (exact replay needs training's)")
     q.set_defaults(func=_cmd_zoo_verify)
 
     p = sub.add_parser("sweep", help="train the jobs of a YAML spec through Dask")

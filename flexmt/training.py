@@ -642,9 +642,9 @@ def set_threads(n: int) -> None:
     """Run this process's TensorFlow on ``n`` threads (within and across operations).
 
     Call before TensorFlow starts. The thread count changes how sums are split, so results
-    are bit-identical only for the same count (and CPU model). Two training processes on two
-    cores each run faster on one thread than on TensorFlow's default of one per core
-    (benchmarks/RESULTS.md).
+    are bit-identical only for the same count (and CPU model). Two 256-unit training
+    processes side by side on two cores each ran faster on one thread than on TensorFlow's
+    default of one per core; two 128-unit ones slightly slower (benchmarks/RESULTS.md).
     """
     import tensorflow as tf
 
