@@ -19,8 +19,10 @@ lint: venv
 	$(BIN)/ruff check flexmt tests benchmarks notebooks
 	$(BIN)/ruff format --check flexmt tests benchmarks notebooks
 
+# Two workers, each taking whole test files (a file's fixtures, e.g. the quick book, are built
+# once).
 test: lint browser
-	$(BIN)/pytest -q --durations=10
+	$(BIN)/pytest -q --durations=10 -n 2 --dist loadfile
 
 # Execute every notebook, build _build/html (warnings are errors), then open every page of
 # the built book in headless Chromium (tests/test_book.py; see book/running.md).

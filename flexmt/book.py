@@ -77,6 +77,10 @@ MODES = ("test", "random")  # the trial modes a notebook's ``mode`` parameter ma
 # Notebook parameters that are counts (integers >= 1) and sizes (numbers > 0).
 COUNT_PARAMETERS = ("n_starting_states", "n_sweep_states", "n_interp", "trials", "n_pcs")
 POSITIVE_PARAMETERS = ("max_q", "spacing")
+# Fixed-point finder settings of quick mode: at most 500 Adam iterations per state (default
+# 5000; most states stop after 1,400-2,400). Enough to run every step of a page, not to
+# converge as far as its numbers need.
+QUICK_FINDER = {"max_iters": 500}
 KERNEL_ENVIRONMENT = {
     "TF_CPP_MIN_LOG_LEVEL": "2",  # TensorFlow's start-up lines never reach a page
     "TF_ENABLE_ONEDNN_OPTS": "0",

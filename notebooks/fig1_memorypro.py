@@ -52,7 +52,7 @@ n_sweep_states = 200  # starting states of the interpolation (each step warm-sta
 n_interp = 20  # interpolation steps n (the paper's 20)
 max_q = 1e-5  # fixed points shown and counted: q below this
 spacing = 0.3  # ... and merged to at least this far apart (state units)
-quick = False  # True: 100 starting states per period, 50 for the interpolation, 5 steps
+quick = False  # True: 100 / 50 starting states, 5 steps, ≤ 500 finder iterations per state
 out_dir = "results"  # numbers are recorded below this folder
 
 # %%
@@ -71,6 +71,7 @@ entry, log, net = zoo.open_folder(params["network"])
 motifs.check_trained_on(net, ["MemoryPro"], network)
 if params["quick"]:
     params |= {"n_starting_states": 100, "n_sweep_states": 50, "n_interp": 5}
+finder = book.QUICK_FINDER if params["quick"] else {}
 rng_periods, rng_sweep = np.random.default_rng(params["seed"]).spawn(2)
 
 # %% [markdown]
@@ -115,7 +116,7 @@ print(
 
 # %% tags=["full-width"]
 found = motifs.period_fixed_points(
-    net, "MemoryPro", rng_periods, n_states=params["n_starting_states"]
+    net, "MemoryPro", rng_periods, n_states=params["n_starting_states"], **finder
 )
 points = motifs.select_periods(found, params["max_q"], params["spacing"])
 trials = task_defs.make_trials("MemoryPro", "test")
@@ -177,6 +178,7 @@ sweep = fp.interpolate_periods(
     rng_sweep,
     n_states=params["n_sweep_states"],
     n_interp=params["n_interp"],
+    **finder,
 )
 shown = motifs.select_sweep(sweep, params["max_q"], params["spacing"])
 fig = plotting_atlas.plot_sweeps({"MemoryPro: Memory → Response": shown})

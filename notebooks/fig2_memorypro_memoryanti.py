@@ -55,7 +55,7 @@ n_starting_states = 200  # starting states of each sweep (each step warm-starts 
 n_interp = 20  # interpolation steps n (the paper's 20)
 max_q = 1e-5  # fixed points shown and counted: q below this
 spacing = 0.3  # ... and merged to at least this far apart (state units)
-quick = False  # True: 50 starting states and 5 steps per sweep
+quick = False  # True: 50 starting states, 5 steps per sweep, ≤ 500 finder iterations
 out_dir = "results"  # numbers are recorded below this folder
 
 # %%
@@ -73,6 +73,7 @@ entry, log, net = zoo.open_folder(params["network"])
 motifs.check_trained_on(net, ["MemoryAnti", "MemoryPro"], network)
 if params["quick"]:
     params |= {"n_starting_states": 50, "n_interp": 5}
+finder = book.QUICK_FINDER if params["quick"] else {}
 PERIODS = ("Stimulus", "Memory", "Response")
 rngs = dict(zip(PERIODS, np.random.default_rng(params["seed"]).spawn(len(PERIODS)), strict=True))
 
@@ -126,6 +127,7 @@ sweeps = {
             rngs[period],
             n_states=params["n_starting_states"],
             n_interp=params["n_interp"],
+            **finder,
         ),
         params["max_q"],
         params["spacing"],

@@ -44,7 +44,7 @@ n_starting_states = 500  # starting states of each sweep
 n_interp = 20  # interpolation steps n (the paper's 20)
 max_q = 1e-6  # fixed points kept: q below this
 seed = 0  # seeds the starting states and the splits of the fit
-quick = False  # True: 64 starting states, 5 steps, 100 splits
+quick = False  # True: 64 starting states, 5 steps, ≤ 500 finder iterations, 100 splits
 out_dir = "results"  # numbers are recorded below this folder
 
 # %%
@@ -63,6 +63,7 @@ quick = params["quick"]
 n_states, steps, splits = (
     (64, 5, 100) if quick else (params["n_starting_states"], params["n_interp"], 1000)
 )
+finder = book.QUICK_FINDER if quick else {}
 
 # %% [markdown]
 # ## The networks
@@ -114,6 +115,7 @@ sweeps = {
         n_states=n_states,
         n_interp=steps,
         max_q=params["max_q"],
+        **finder,
     )
     for network, net in nets.items()
     for k, (name, (start, end)) in enumerate(SWEEPS.items())

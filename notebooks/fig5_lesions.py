@@ -42,7 +42,8 @@ trials = 256  # random trials per task to score each lesion (the paper's 256)
 n_starting_states = 500  # starting states of each fixed-point search
 max_q = 1e-6  # fixed points kept: q below this
 seed = 0  # seeds the trials, their noise and the starting states
-quick = False  # True: 32 trials per task, 64 starting states, atlas from 32 random trials
+quick = False  # True: 32 trials per task, 64 states (≤ 500 finder iterations), atlas
+#   from 32 random trials
 out_dir = "results"  # numbers are recorded below this folder
 
 # %%
@@ -59,6 +60,7 @@ params = book.check_parameters(
 entries = pairs.select_networks(params["networks"], [params["preset"]])
 quick = params["quick"]
 n_trials, n_states = (32, 64) if quick else (params["trials"], params["n_starting_states"])
+finder = book.QUICK_FINDER if quick else {}
 
 # %% [markdown]
 # ## The networks
@@ -137,6 +139,7 @@ dynamics = {
         np.random.default_rng([params["seed"], 100 + k]),
         n_states=n_states,
         max_q=params["max_q"],
+        **finder,
     )
     for k, (name, (cluster, (task, period))) in enumerate(picked.items())
 }

@@ -1,5 +1,4 @@
-"""Shared test helpers: the original code's fixtures (see fixtures/original/PROVENANCE.md) and
-one quick build of the book for the notebook and book tests."""
+"""Shared test helpers: the original code's fixtures (see fixtures/original/PROVENANCE.md)."""
 
 import os
 from pathlib import Path
@@ -11,18 +10,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 ORIGINAL = Path(__file__).parent / "fixtures" / "original"
-
-
-@pytest.fixture(scope="session")
-def quick_book(tmp_path_factory) -> Path:
-    """Root of a staged copy of the book, built once per session with every notebook in quick
-    mode: its executed notebooks are in ``root/book.GENERATED``, its pages in
-    ``root/_build/html``."""
-    from flexmt import book
-
-    root = book.stage(tmp_path_factory.mktemp("book"))
-    book.build(root, quick=True)
-    return root
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,12 @@
-"""The built book: its pages, figures and API reference, opened in headless Chromium offline.
+"""The built book: its executed notebooks, pages, figures and API reference, opened in
+headless Chromium offline.
 
-Which book: by default the quick book of the ``quick_book`` fixture (tests/conftest.py: every
-notebook with ``quick=True``, from a copy of the sources in a temporary folder, built once for
-these tests and the notebook tests), so these tests need nothing built beforehand and leave
-``_build/html`` alone. With ``FLEXMT_BOOK_HTML=_build/html`` they check
-an existing build instead: ``make book`` runs them that way on the full book.
+Which book: by default a quick book, built once for these tests with every notebook in quick
+mode from a copy of the sources in a temporary folder, so these tests need nothing built
+beforehand and leave ``_build/html`` alone.
+With ``FLEXMT_BOOK_HTML=<root>/_build/html`` they check the existing build of the book root
+``<root>`` instead: ``make book`` runs them that way on the full book. Every test that needs
+the quick book is in this file, so that ``pytest -n 2 --dist loadfile`` builds it once.
 
 The browser is Debian's Chromium (``make browser`` installs it), driven by Playwright with
 ``executable_path``; no browser is ever downloaded. A screenshot of the first figure page
@@ -19,6 +21,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+import nbformat
 import pytest
 
 from flexmt import book
@@ -48,14 +51,23 @@ REMOTE_CSS = re.compile(r"(url\(\s*[\"']?|@import\s+[\"'])(https?:)?//", re.IGNO
 
 
 @pytest.fixture(scope="session")
-def html_dir(request) -> Path:
-    """Folder of the built HTML book (see the module docstring)."""
+def book_root(tmp_path_factory) -> Path:
+    """Root of the built book (see the module docstring): its executed notebooks are in
+    ``book_root / book.GENERATED``, its pages in ``book_root / "_build" / "html"``."""
     given = os.environ.get("FLEXMT_BOOK_HTML")
     if given:
         html = Path(given).resolve()
         assert (html / "index.html").is_file(), f"FLEXMT_BOOK_HTML={given} has no index.html"
-        return html
-    return request.getfixturevalue("quick_book") / "_build" / "html"
+        return html.parents[1]
+    root = book.stage(tmp_path_factory.mktemp("book"))
+    book.build(root, quick=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def html_dir(book_root) -> Path:
+    """Folder of the built HTML book."""
+    return book_root / "_build" / "html"
 
 
 def _pages(html_dir: Path) -> list[Path]:
@@ -64,6 +76,25 @@ def _pages(html_dir: Path) -> list[Path]:
 
 def _generated_page(html_dir: Path, name: str) -> Path:
     return html_dir / book.GENERATED / f"{name}.html"
+
+
+def _outputs(nb) -> list:
+    return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+
+
+@pytest.mark.parametrize("name", book.notebook_names())
+def test_every_notebook_ran_cleanly(name, book_root):
+    out_dir = book_root / book.GENERATED  # the build executed every notebook there
+    nb = nbformat.read(out_dir / f"{name}.ipynb", as_version=4)
+    outputs = _outputs(nb)
+    assert not [o for o in outputs if o.output_type == "error"]
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and all("remove-cell" in c.metadata.tags for c in injected)
+    stderr = "".join(o.text for o in outputs if o.get("name") == "stderr")
+    assert not re.search(r"tensorflow|oneDNN|absl", stderr, re.IGNORECASE), stderr
+    if name in FIGURES:
+        assert any("image/png" in o.get("data", {}) for o in outputs), "no inline figure"
+        assert (out_dir / book.RECORDS / f"{name}.json").is_file(), "no book.record"
 
 
 def test_every_figure_page_has_an_image(html_dir):
