@@ -332,10 +332,10 @@ def _check_preset(value: str) -> str:
     return _check_choice("preset", value, tuple(PRESETS))
 
 
-def _check_seeds(value) -> list[int]:
+def _check_seeds(name: str, value) -> list[int]:
     seeds = [value] if isinstance(value, int) else list(value)
     if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct integers >= 0; got {value!r}")
+        raise ValueError(f"{name} must be distinct integers >= 0; got {value!r}")
     return [_natural("seed", s, 0) for s in seeds]
 
 
@@ -351,7 +351,7 @@ _CHECKS = {
     "network": resolve_network,
     "preset": _check_preset,
     "seed": lambda v: _natural("seed", v, 0),
-    "seeds": _check_seeds,
+    **{name: functools.partial(_check_seeds, name) for name in ("seeds", "scratch_seeds")},
     "mode": lambda v: _check_choice("mode", v, MODES),
     **{name: functools.partial(_natural, name, minimum=1) for name in COUNT_PARAMETERS},
     **{name: functools.partial(_positive, name) for name in POSITIVE_PARAMETERS},
@@ -375,13 +375,13 @@ def check_parameters(**values) -> dict[str, object]:
         names, or ``"all"``; returned as code names), ``period`` and ``periods`` (reader names
         or code keys, checked against ``task``/``tasks``; returned as reader names),
         ``network`` (a path or a reference network of ``flexmt/zoo``; returned as a Path),
-        ``preset``, ``seed``, ``seeds``, ``mode`` (``"test"`` or ``"random"``), the counts
-        ``n_starting_states``, ``n_sweep_states``, ``n_interp`` (interpolation steps),
-        ``trials`` and ``n_pcs`` (principal components; integers >= 1, returned as int), the
-        sizes ``max_q`` (q threshold of fixed points) and ``spacing`` (merging distance of
-        fixed points; numbers > 0, returned as float), ``level`` (a performance in (0, 1]),
-        ``early_trials`` (a list of trial counts),
-        the flags ``quick`` and ``recompute``, ``out_dir`` (returned as a Path). Other names
+        ``preset``, ``seed``, ``seeds`` and ``scratch_seeds``, ``mode`` (``"test"`` or
+        ``"random"``), the counts ``n_starting_states``, ``n_sweep_states``, ``n_interp``
+        (interpolation steps), ``trials`` and ``n_pcs`` (principal components; integers >= 1,
+        returned as int), the sizes ``max_q`` (q threshold of fixed points) and ``spacing``
+        (merging distance of fixed points; numbers > 0, returned as float), ``level`` (a
+        performance in (0, 1]), ``early_trials`` (a list of trial counts), the flags ``quick``
+        and ``recompute``, ``out_dir`` (returned as a Path). Other names
         are returned unchanged.
 
     Returns

@@ -328,14 +328,22 @@ def test_kill_at_any_moment_resumes(tmp_path, delay, uninterrupted):
         ]
 
 
-def test_leave_one_out_presets_hold_out_exactly_one_task():
+def test_leave_one_out_presets_hold_out_exactly_one_task_at_the_papers_settings():
     for task in training.LEAVE_ONE_OUT:
         name = PAPER_NAMES[task].lower()
-        pretrain = training.preset(f"pretrain-all-but-{name}")
+        pretrain = training.preset(f"leave-out-{name}")
+        single = training.preset(f"single-{name}")
         assert set(pretrain.tasks) == set(TASKS) - {task} and len(pretrain.tasks) == 14
-        assert training.preset(f"single-{name}").tasks == (task,)
-        assert pretrain.n_rnn == 256 and pretrain.preset == f"pretrain-all-but-{name}"
-        assert pretrain.max_steps == 200_000 < training.TrainConfig.max_steps
+        assert single.tasks == (task,)
+        for config in (pretrain, single):
+            assert (config.n_rnn, config.learning_rate) == (128, 1e-3)
+        assert pretrain.max_steps == 100_000 and pretrain.target_perf == 0.95
+        assert (single.max_steps, single.target_perf) == (72_000, 1.0)
+    fig6 = training.preset("pretrain-all-but-memoryanti")
+    assert set(fig6.tasks) == set(training.preset("leave-out-memoryanti").tasks)
+    assert (fig6.n_rnn, fig6.learning_rate, fig6.max_steps) == (256, 10**-3.5, 200_000)
+    with pytest.raises(ValueError, match="held-out task 'delaygo'; allowed: delayanti, dmsgo"):
+        training.leave_out_preset("MemoryPro")
 
 
 def test_fig6_pair_pretraining_is_capped_at_100k_steps():

@@ -80,6 +80,11 @@ def test_transfer_config_and_cli_errors(capsys, tmp_path):
     config = transfer.transfer_config("pretrain-delaypro-memorypro", "MemoryAnti")
     assert config.tasks == ("delayanti",) and config.trainable == "rule_input"
     assert config.init_from.endswith("pretrain-delaypro-memorypro-seed{seed}")
+    assert (config.max_steps, config.target_perf, config.learning_rate) == (20_000, 0.95, 10**-3.5)
+    held_out = transfer.transfer_config("leave-out-reactanti", "ReactAnti", max_steps=9)
+    assert (held_out.max_steps, held_out.target_perf, held_out.n_rnn) == (9, 1.0, 128)
+    held_out = transfer.transfer_config("leave-out-reactanti", "ReactAnti")
+    assert (held_out.max_steps, held_out.learning_rate) == (72_000, 1e-3)
     with pytest.raises(ValueError, match="already trained on delaygo"):
         transfer.transfer_config("pretrain-delaypro-memorypro", "MemoryPro")
     argv = ["transfer", "--from", "nowhere", "--task", "MemoryAnti", "--out", str(tmp_path)]
