@@ -180,17 +180,19 @@ for s in sources:
 # %% [markdown]
 # ## Fixed points along the rule input: pretrained task → MemoryAnti
 #
-# In a network that learned MemoryAnti from {DelayPro, MemoryPro} or {DelayAnti, MemoryPro},
-# the rule input is moved in `n_interp` steps from a pretrained task's to MemoryAnti's with
-# the stimulus held (input at the start of the period of test trial 0), and the fixed points
-# followed (see Fig. 1G–H for how to read the panels). If the network reuses MemoryPro's
-# response motif, the relevant fixed point moves continuously to the opposite angle in the
-# Response period; the Stimulus period of MemoryAnti should resemble that of the task it
-# shares the anti (or pro) stimulus motif with.
+# In a transferred network the rule input is moved in `n_interp` steps from a pretrained
+# task's to MemoryAnti's with the stimulus held (input at the start of the period of test
+# trial 0), and the fixed points followed (see Fig. 1G–H for how to read the panels).
+# MemoryPro → MemoryAnti (Response period) is swept in the network pretrained on {DelayAnti,
+# MemoryPro}, the one that learns MemoryAnti (in the {DelayPro, MemoryPro} one while that has
+# no run); DelayPro or DelayAnti → MemoryAnti (Stimulus period) in the network pretrained on
+# that task. If the network reuses MemoryPro's response motif, the relevant fixed point moves
+# continuously to the opposite angle in the Response period; the Stimulus period of MemoryAnti
+# should resemble that of the task it shares the anti (or pro) stimulus motif with.
 
 # %% tags=["full-width"]
 SWEEPS = (
-    ("delaygo", "Response", ("pretrain-delaypro-memorypro", "pretrain-delayanti-memorypro")),
+    ("delaygo", "Response", ("pretrain-delayanti-memorypro", "pretrain-delaypro-memorypro")),
     ("fdgo", "Stimulus", ("pretrain-delaypro-memorypro",)),
     ("fdanti", "Stimulus", ("pretrain-delayanti-memorypro",)),
 )

@@ -318,6 +318,7 @@ def verify(
     trials: int = 256,
     seed: int = 0,
     retrain: bool = False,
+    recompute: bool = True,
 ) -> dict[str, tuple[str, ...]]:
     """Check the provenance of every (or each selected) network; see the module docstring.
 
@@ -328,15 +329,23 @@ def verify(
     trials : fresh trials per task for the re-evaluation of finished networks.
     seed : seed of the re-evaluation's generator.
     retrain : also replay the first ``eval_every`` training steps of each group.
+    recompute : run the networks (fresh evaluation, step-0 replay); False checks the records
+        and hashes only, which costs no network run.
 
     Returns
     -------
     name → problems found (empty when every check passed).
     """
+    if retrain and not recompute:
+        raise ValueError("retrain=True replays training, which needs recompute=True")
     entries = [entry(name, root) for name in (selected or names(root))]
     problems = {e.name: [*check_records(e.folder)] for e in entries}
     for e in (e for e in entries if e.finished):
-        problems[e.name] += [*check_hash(e), *check_performance(e, trials=trials, seed=seed)]
+        problems[e.name] += check_hash(e)
+        if recompute:
+            problems[e.name] += check_performance(e, trials=trials, seed=seed)
+    if not recompute:
+        return {name: tuple(found) for name, found in problems.items()}
     groups: dict[tuple, list[Path]] = {}
     for e in entries:
         groups.setdefault((e.preset, e.group_seeds, e.folder.parent), []).append(e.folder)
