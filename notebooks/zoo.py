@@ -83,12 +83,15 @@ def checks(e: zoo.ZooEntry) -> str:
     return ", ".join(done) + ("" if e.finished else " (unfinished: no final parameters yet)")
 
 
+def result(e: zoo.ZooEntry) -> str:
+    """'ok', or the problems found, as one table cell."""
+    return "; ".join(problems[e.name]).replace("|", "\\|") or "ok"
+
+
 display(
     Markdown(
         "| network | checked | result |\n|---|---|---|\n"
-        + "\n".join(
-            f"| {e.name} | {checks(e)} | {'; '.join(problems[e.name]) or 'ok'} |" for e in entries
-        )
+        + "\n".join(f"| {e.name} | {checks(e)} | {result(e)} |" for e in entries)
     )
 )
 failed = {name: found for name, found in problems.items() if found}
