@@ -344,12 +344,10 @@ def verify(
         problems[e.name] += check_hash(e)
         if recompute:
             problems[e.name] += check_performance(e, trials=trials, seed=seed)
-    if not recompute:
-        return {name: tuple(found) for name, found in problems.items()}
     groups: dict[tuple, list[Path]] = {}
     for e in entries:
         groups.setdefault((e.preset, e.group_seeds, e.folder.parent), []).append(e.folder)
-    for folders in groups.values():
+    for folders in groups.values() if recompute else ():
         for name, found in check_replay(folders, retrain=retrain).items():
             problems[name] += found
     return {name: tuple(found) for name, found in problems.items()}
