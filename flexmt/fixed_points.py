@@ -481,10 +481,14 @@ def _iteration(tf, step, s: FinderSettings, ranks, u, c: _Carry, t) -> _Carry:
     norm = tf.norm(grad, axis=1)
     slot = tf.equal(tf.range(s.clip_window), t % s.clip_window)
     norms = tf.where(slot[None, :], norm[:, None], c.norms)
-    top = tf.math.top_k(norms, k=int(ranks.max())).values
     rank = tf.gather(ranks, tf.minimum(t + 1, s.clip_window))
-    clip = top[:, rank - 1]
-    grad = grad * tf.minimum(tf.ones_like(norm), clip / tf.maximum(norm, 1e-30))[:, None]
+    # The clip level (the rank-th largest recent norm) only changes a state's gradient when
+    # fewer than `rank` recent norms reach its own; top_k, the costly part, runs on those rows.
+    floor = tf.maximum(norm, 1e-30)
+    over = tf.where(tf.reduce_sum(tf.cast(norms >= floor[:, None], tf.int32), axis=1) < rank)
+    top = tf.math.top_k(tf.gather_nd(norms, over), k=int(ranks.max())).values
+    factor = tf.minimum(tf.ones_like(top[:, 0]), top[:, rank - 1] / tf.gather_nd(floor, over))
+    grad = grad * tf.tensor_scatter_nd_update(tf.ones_like(norm), over, factor)[:, None]
 
     # adaptive learning rate: down on failure, up after lr_patience non-failures in a row
     failed = q > c.q_prev
@@ -637,14 +641,18 @@ def _finish(
     run: _Optimised,
     s: FinderSettings,
     reference: np.ndarray | None = None,
+    max_q: float | None = None,
 ) -> FixedPoints:
-    """Filter (unless keep_all) and linearise optimised states into :class:`FixedPoints`."""
+    """Filter (unless keep_all) and linearise optimised states into :class:`FixedPoints`;
+    with ``max_q``, only the points with q ≤ max_q are kept (and linearised)."""
     if not s.keep_all:
         keep = np.isfinite(run.qstar) & ~_outlier_rows(
             run.xstar, run.x_init, run.inputs, s.outlier_scale, reference
         )
         run = run.rows(np.flatnonzero(keep))
         run = run.rows(_unique_rows(run.xstar, run.qstar, run.inputs, s.tol_unique))
+    if max_q is not None:
+        run = run.rows(np.flatnonzero(run.qstar <= max_q))
     return FixedPoints(
         xstar=run.xstar,
         qstar=run.qstar,
@@ -864,6 +872,25 @@ class Sweep:
         }
 
 
+@dataclass(frozen=True, eq=False)
+class SweepSetup:
+    """What one interpolation sweep starts from, besides the step function.
+
+    Attributes
+    ----------
+    u_1, u_2 : (n_in,) the end inputs.
+    initial_states : (B, N) starting states of step 0.
+    h_start : (N,) where the rollouts that pick each step's relevant point start.
+    rollout_steps : length of those rollouts.
+    """
+
+    u_1: np.ndarray
+    u_2: np.ndarray
+    initial_states: np.ndarray
+    h_start: np.ndarray
+    rollout_steps: int = 50
+
+
 def _rollout_ends(step, h0: np.ndarray, inputs: np.ndarray, n_steps: int) -> np.ndarray:
     """(K, N) state after ``n_steps`` steps from ``h0`` (K, N) under fixed inputs (K, n_in)."""
     import tensorflow as tf
@@ -874,62 +901,96 @@ def _rollout_ends(step, h0: np.ndarray, inputs: np.ndarray, n_steps: int) -> np.
     return h.numpy()
 
 
+def _prepared(
+    step: StepFunction, setup: SweepSetup, alphas: np.ndarray, dtype: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A setup's checked starting states (B, N), step inputs (K, n_in) and rollout ends (K, N)."""
+    u_1, u_2 = np.asarray(setup.u_1, dtype), np.asarray(setup.u_2, dtype)
+    if u_1.ndim != 1 or u_1.shape != u_2.shape:
+        raise ValueError(f"u_1 and u_2 must both have shape (n_in,); got {u_1.shape}, {u_2.shape}")
+    inputs = (u_1 + alphas[:, None] * (u_2 - u_1)).astype(dtype)
+    states, _ = _validated(step, setup.initial_states, inputs[0], dtype)
+    h_start = np.asarray(setup.h_start, dtype)
+    if h_start.shape != states.shape[1:]:
+        raise ValueError(f"h_start must have shape {states.shape[1:]}; got {h_start.shape}")
+    if not _is_count(setup.rollout_steps):
+        raise ValueError(f"rollout_steps must be an integer >= 1; got {setup.rollout_steps!r}")
+    ends = _rollout_ends(step, np.tile(h_start, (len(inputs), 1)), inputs, setup.rollout_steps)
+    return states, inputs, ends
+
+
+def _blocks(sizes: Sequence[int]) -> list[np.ndarray]:
+    """Row indices of consecutive blocks of the given sizes."""
+    bounds = np.cumsum([0, *sizes])
+    return [np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def interpolate(
     step: StepFunction,
-    u_1: np.ndarray,
-    u_2: np.ndarray,
-    initial_states: np.ndarray,
-    h_start: np.ndarray,
+    setups: Sequence[SweepSetup],
     *,
     n_interp: int = 20,
-    rollout_steps: int = 50,
     max_q: float | None = None,
     **options,
-) -> Sweep:
-    """Fixed points along the inputs u_k = u_1 + (k/n)(u_2 − u_1), k = 0 … n_interp.
+) -> list[Sweep]:
+    """Fixed points along the inputs u_k = u_1 + (k/n)(u_2 − u_1), k = 0 … n_interp, of
+    each sweep in ``setups``.
 
-    Step 0 starts from ``initial_states``; step k > 0 from every optimised state of step
-    k − 1 (warm start). Outliers are judged against ``initial_states`` at every step. The
-    relevant point of a step is the one nearest the end of a ``rollout_steps``-step rollout
-    from ``h_start`` under u_k.
+    Step 0 of a sweep starts from its ``initial_states``; step k > 0 from every optimised
+    state of its step k − 1 (warm start). Outliers are judged against the sweep's
+    ``initial_states`` at every step. The relevant point of a step is the one nearest the end
+    of a ``rollout_steps``-step rollout from ``h_start`` under u_k.
+
+    The sweeps run side by side: step k of every sweep is one optimisation, so the slowest
+    states of the sweeps overlap in time instead of queueing. Each state is still optimised
+    on its own (:func:`find_fixed_points`), so a sweep's result does not depend on the others.
 
     Parameters
     ----------
-    step : as for :func:`find_fixed_points`.
-    u_1, u_2 : (n_in,) end inputs.
-    initial_states : (B, N) starting states of step 0.
-    h_start : (N,) where the rollouts start.
-    max_q : keep only points with q ≤ max_q (default: all).
+    step : as for :func:`find_fixed_points`; every setup belongs to this step function.
+    setups : the sweeps (:class:`SweepSetup`), e.g. from :func:`tasks_setup`.
+    n_interp : interpolation steps n.
+    max_q : keep (and linearise) only points with q ≤ max_q (default: all). Every optimised
+        state still warm-starts the next step.
     **options : :class:`FinderSettings`; ``tol_q`` defaults to 1e-9 here (paper).
+
+    Returns
+    -------
+    One :class:`Sweep` per setup, in order.
     """
     s = FinderSettings.from_options({"tol_q": 1e-9, **options})
-    u_1, u_2 = np.asarray(u_1, s.dtype), np.asarray(u_2, s.dtype)
-    if u_1.ndim != 1 or u_1.shape != u_2.shape:
-        raise ValueError(f"u_1 and u_2 must both have shape (n_in,); got {u_1.shape}, {u_2.shape}")
     if not (isinstance(n_interp, int) and n_interp >= 1):
         raise ValueError(f"n_interp must be an integer >= 1; got {n_interp!r}")
+    if not setups:
+        raise ValueError("interpolate needs at least one SweepSetup")
     alphas = np.arange(n_interp + 1) / n_interp
-    inputs = (u_1 + alphas[:, None] * (u_2 - u_1)).astype(s.dtype)
-    states, _ = _validated(step, initial_states, inputs[0], s.dtype)
-    h_start = np.asarray(h_start, s.dtype)
-    if h_start.shape != states.shape[1:]:
-        raise ValueError(f"h_start must have shape {states.shape[1:]}; got {h_start.shape}")
-    ends = _rollout_ends(step, np.tile(h_start, (len(inputs), 1)), inputs, rollout_steps)
-
-    points, warm = [], states
-    for u in inputs:
-        run = _optimise(step, warm, np.tile(u, (len(warm), 1)), s)
-        found = _finish(step, run, s, reference=states)
-        points.append(found if max_q is None else found.select_q(max_q))
-        warm = run.xstar
-    relevant = [
-        int(np.argmin(np.linalg.norm(f.xstar - end, axis=1))) if len(f) else -1
-        for f, end in zip(points, ends, strict=True)
+    prepared = [_prepared(step, setup, alphas, s.dtype) for setup in setups]
+    warm = [states for states, _, _ in prepared]
+    points: list[list[FixedPoints]] = [[] for _ in prepared]
+    for k in range(len(alphas)):
+        held = [np.tile(u[k], (len(w), 1)) for w, (_, u, _) in zip(warm, prepared, strict=True)]
+        run = _optimise(step, np.concatenate(warm), np.concatenate(held), s)
+        for i, rows in enumerate(_blocks([len(w) for w in warm])):
+            part = run.rows(rows)
+            points[i].append(_finish(step, part, s, reference=prepared[i][0], max_q=max_q))
+            warm[i] = part.xstar
+    return [
+        Sweep(alphas, inputs, tuple(found), ends, _relevant(found, ends))
+        for found, (_, inputs, ends) in zip(points, prepared, strict=True)
     ]
-    return Sweep(alphas, inputs, tuple(points), ends, np.array(relevant))
 
 
-def interpolate_tasks(
+def _relevant(points: Sequence[FixedPoints], ends: np.ndarray) -> np.ndarray:
+    """(K,) index of the point of each step nearest that step's rollout end (−1: none)."""
+    return np.array(
+        [
+            int(np.argmin(np.linalg.norm(f.xstar - end, axis=1))) if len(f) else -1
+            for f, end in zip(points, ends, strict=True)
+        ]
+    )
+
+
+def tasks_setup(
     net: Network,
     task_1: str,
     task_2: str,
@@ -939,15 +1000,13 @@ def interpolate_tasks(
     trial: int = 0,
     n_states: int = 1000,
     noise_std: float = 0.05,
-    **sweep_options,
-) -> Sweep:
-    """Sweep the rule input from ``task_1`` to ``task_2`` with the same stimulus.
+) -> SweepSetup:
+    """A sweep of the rule input from ``task_1`` to ``task_2`` with the same stimulus.
 
     u_1 is the input at the start of ``period`` in "test" trial ``trial`` of task_1; u_2 is
     u_1 with task_1's rule replaced by task_2's. Starting states come from both tasks'
     noise-free test trajectories; rollouts start where trial ``trial`` of task_1 enters the
-    period and last the period's length. ``sweep_options`` (``n_interp``, ``max_q`` and
-    :class:`FinderSettings`) go to :func:`interpolate`.
+    period and last the period's length. Run it with :func:`interpolate`.
     """
     task_1, task_2 = task_defs.canonical_task(task_1), task_defs.canonical_task(task_2)
     trials = task_defs.make_trials(task_1, "test")
@@ -956,18 +1015,16 @@ def interpolate_tasks(
     pool = np.concatenate([h.reshape(-1, net.n_rnn), h_other.reshape(-1, net.n_rnn)])
     u_1 = period_input(trials, period, trial)
     section = trials.period_slice(period)
-    return interpolate(
-        net.step_function(),
+    return SweepSetup(
         u_1,
         u_1 - task_defs.rule_input(task_1) + task_defs.rule_input(task_2),
         sample_states(pool, n_states, rng, noise_std=noise_std),
         _state_before(h, trials, period, trial),
         rollout_steps=section.stop - section.start,
-        **sweep_options,
     )
 
 
-def interpolate_periods(
+def periods_setup(
     net: Network,
     task: str,
     period_1: str,
@@ -977,24 +1034,21 @@ def interpolate_periods(
     trial: int = 0,
     n_states: int = 1000,
     noise_std: float = 0.05,
-    **sweep_options,
-) -> Sweep:
-    """Sweep the input from the start of ``period_1`` to the start of ``period_2`` of one task.
+) -> SweepSetup:
+    """A sweep of the input from the start of ``period_1`` to the start of ``period_2`` of one
+    task.
 
     Inputs are those of "test" trial ``trial``; starting states come from the task's
     noise-free test trajectories; rollouts start where the trial enters period_1 and last as
-    long as the longer of the two periods. ``sweep_options`` (``n_interp``, ``max_q`` and
-    :class:`FinderSettings`) go to :func:`interpolate`.
+    long as the longer of the two periods. Run it with :func:`interpolate`.
     """
     trials = task_defs.make_trials(task, "test")
     h = net.run(trials.x).h
     sections = [trials.period_slice(p) for p in (period_1, period_2)]
-    return interpolate(
-        net.step_function(),
+    return SweepSetup(
         period_input(trials, period_1, trial),
         period_input(trials, period_2, trial),
         sample_states(h, n_states, rng, noise_std=noise_std),
         _state_before(h, trials, period_1, trial),
         rollout_steps=max(sec.stop - sec.start for sec in sections),
-        **sweep_options,
     )

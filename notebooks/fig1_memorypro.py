@@ -170,15 +170,11 @@ print(f"max |λ|: {ring.eigenvalue_summary()}; {ring.fraction_marginal():.0%} wi
 # point's path in blue. Right: the relevant point's largest |λ|.
 
 # %% tags=["full-width"]
-sweep = fp.interpolate_periods(
-    net,
-    "MemoryPro",
-    "Memory",
-    "Response",
-    rng_sweep,
-    n_states=params["n_sweep_states"],
-    n_interp=params["n_interp"],
-    **finder,
+setup = fp.periods_setup(
+    net, "MemoryPro", "Memory", "Response", rng_sweep, n_states=params["n_sweep_states"]
+)
+(sweep,) = fp.interpolate(
+    net.step_function(), [setup], n_interp=params["n_interp"], max_q=params["max_q"], **finder
 )
 shown = motifs.select_sweep(sweep, params["max_q"], params["spacing"])
 fig = plotting_atlas.plot_sweeps({"MemoryPro: Memory → Response": shown})

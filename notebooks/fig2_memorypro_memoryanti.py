@@ -117,22 +117,18 @@ for period, value in between.items():
 # as a jump, or as points appearing or vanishing.
 
 # %% tags=["full-width"]
-sweeps = {
-    period: motifs.select_sweep(
-        fp.interpolate_tasks(
-            net,
-            "MemoryAnti",
-            "MemoryPro",
-            period,
-            rngs[period],
-            n_states=params["n_starting_states"],
-            n_interp=params["n_interp"],
-            **finder,
-        ),
-        params["max_q"],
-        params["spacing"],
+setups = [
+    fp.tasks_setup(
+        net, "MemoryAnti", "MemoryPro", period, rngs[period], n_states=params["n_starting_states"]
     )
     for period in PERIODS
+]
+found = fp.interpolate(
+    net.step_function(), setups, n_interp=params["n_interp"], max_q=params["max_q"], **finder
+)
+sweeps = {
+    period: motifs.select_sweep(sweep, params["max_q"], params["spacing"])
+    for period, sweep in zip(PERIODS, found, strict=True)
 }
 fig = plotting_atlas.plot_sweeps({f"{p}: MemoryAnti → MemoryPro": s for p, s in sweeps.items()})
 

@@ -35,6 +35,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from flexmt import analysis, book, plotting_atlas, training, zoo
+from flexmt import fixed_points as fp
 from flexmt.analysis import pairs
 
 # %% tags=["parameters"]
@@ -79,17 +80,17 @@ first = entries[0].name
 # ## Figs 3D–E, 4D–I: interpolating between task periods
 #
 # Each sweep's inputs come from trials of each task showing the same stimulus, at 45°
-# (`flexmt.analysis.pairs.interpolate_task_periods`: "explicit" trials of each task, every
-# other parameter at the task's default; starting states from both tasks' trajectories at
-# eight stimulus angles). `flexmt.fixed_points` sweeps the rule between two tasks in one
-# period (`interpolate_tasks`) or one task's input between two periods
-# (`interpolate_periods`), but has nothing for periods of two tasks; this helper builds both
-# end inputs and passes them to `flexmt.fixed_points.interpolate`. For the two category tasks
-# the inputs differ only in the rule; for the integration tasks also in the modality that
+# (`flexmt.analysis.pairs.task_periods_setup`: "explicit" trials of each task, every other
+# parameter at the task's default; starting states from both tasks' trajectories at eight
+# stimulus angles). `flexmt.fixed_points` sets up sweeps of the rule between two tasks in one
+# period (`tasks_setup`) or of one task's input between two periods (`periods_setup`), but has
+# nothing for periods of two tasks; this helper builds both end inputs, and
+# `flexmt.fixed_points.interpolate` runs a network's three sweeps side by side (each state is
+# optimised on its own, so a sweep's result does not depend on the others). For the two category
+# tasks the inputs differ only in the rule; for the integration tasks also in the modality that
 # carries the stimulus (each task's own); DelayAnti's Stimulus and ReactPro's Response input
 # both hold fixation and the stimulus on, so there too only the rule differs — but the motifs
-# they call for (hold an anti response in preparation, respond now toward the stimulus) do
-# not.
+# they call for (hold an anti response in preparation, respond now toward the stimulus) do not.
 
 # %%
 SWEEPS = {
@@ -106,20 +107,18 @@ SWEEPS = {
         ("ReactPro", "Response"),
     ),
 }
-sweeps = {
-    (network, name): pairs.interpolate_task_periods(
-        net,
-        start,
-        end,
-        np.random.default_rng([params["seed"], k]),
-        n_states=n_states,
-        n_interp=steps,
-        max_q=params["max_q"],
-        **finder,
+sweeps = {}
+for network, net in nets.items():
+    setups = [
+        pairs.task_periods_setup(
+            net, start, end, np.random.default_rng([params["seed"], k]), n_states=n_states
+        )
+        for k, (start, end) in enumerate(SWEEPS.values())
+    ]
+    found = fp.interpolate(
+        net.step_function(), setups, n_interp=steps, max_q=params["max_q"], **finder
     )
-    for network, net in nets.items()
-    for k, (name, (start, end)) in enumerate(SWEEPS.items())
-}
+    sweeps.update({(network, name): sweep for name, sweep in zip(SWEEPS, found, strict=True)})
 continuity = {key: pairs.sweep_continuity(sweep) for key, sweep in sweeps.items()}
 fig = plotting_atlas.plot_sweeps({name: sweeps[first, name] for name in SWEEPS})
 

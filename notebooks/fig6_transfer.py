@@ -197,26 +197,36 @@ SWEEPS = (
     ("fdanti", "Stimulus", ("pretrain-delayanti-memorypro",)),
 )
 rng = np.random.default_rng(params["seed"])
-sweeps, sweep_networks = {}, {}
+transferred, setups, sweep_networks = {}, {}, {}
 for start, period, wanted in SWEEPS:
     source = next((s for s in wanted if found.get(s)), None)
     if source is None:
         print(f"{PAPER_NAMES[start]} → {PAPER_NAMES[task]}: no run from {' or '.join(wanted)}")
         continue
     k, folder = next(iter(found[source].items()))
+    if folder not in transferred:
+        transferred[folder] = zoo.load(folder.name, folder.parent)
     label = f"{PAPER_NAMES[start]} → {PAPER_NAMES[task]}, {period}"
-    sweep = fp.interpolate_tasks(
-        zoo.load(folder.name, folder.parent),
-        start,
-        task,
-        period,
-        rng.spawn(1)[0],
-        n_states=n_states,
+    setups[label] = (
+        folder,
+        fp.tasks_setup(
+            transferred[folder], start, task, period, rng.spawn(1)[0], n_states=n_states
+        ),
+    )
+    sweep_networks[label] = f"{source}, seed {k}"
+sweeps = {}
+for folder, net in transferred.items():  # a network's sweeps run side by side
+    labels = [label for label, (f, _) in setups.items() if f == folder]
+    swept = fp.interpolate(
+        net.step_function(),
+        [setups[label][1] for label in labels],
         n_interp=steps,
+        max_q=params["max_q"],
         **finder,
     )
-    sweeps[label] = motifs.select_sweep(sweep, params["max_q"], params["spacing"])
-    sweep_networks[label] = f"{source}, seed {k}"
+    for label, sweep in zip(labels, swept, strict=True):
+        sweeps[label] = motifs.select_sweep(sweep, params["max_q"], params["spacing"])
+sweeps = {label: sweeps[label] for label in setups}
 continuity = {label: pairs.sweep_continuity(s) for label, s in sweeps.items()}
 if sweeps:
     fig = plotting_atlas.plot_sweeps(sweeps)

@@ -290,9 +290,8 @@ def test_random_tanh_network_unstable_points_are_confirmed_by_rollouts():
 
 def test_sweeps_on_trained_network(trained_net):
     rng = np.random.default_rng(8)
-    sweep = fp.interpolate_periods(
-        trained_net, "fdgo", "Stimulus", "Response", rng, n_interp=4, n_states=100
-    )
+    setup = fp.periods_setup(trained_net, "fdgo", "Stimulus", "Response", rng, n_states=100)
+    (sweep,) = fp.interpolate(trained_net.step_function(), [setup], n_interp=4)
     trials = tasks.make_trials("fdgo", "test")
     np.testing.assert_array_equal(sweep.inputs[0], fp.period_input(trials, "Stimulus"))
     np.testing.assert_array_equal(sweep.inputs[-1], fp.period_input(trials, "Response"))
@@ -300,9 +299,8 @@ def test_sweeps_on_trained_network(trained_net):
     assert all(v.shape == (5,) for v in summary.values()) and np.all(summary["n_points"] >= 1)
     assert np.all(sweep.relevant >= 0) and np.isnan(summary["relevant_shift"][0])
 
-    sweep = fp.interpolate_tasks(
-        trained_net, "DelayPro", "DelayAnti", "Stimulus", rng, n_interp=2, n_states=100
-    )
+    setup = fp.tasks_setup(trained_net, "DelayPro", "DelayAnti", "Stimulus", rng, n_states=100)
+    (sweep,) = fp.interpolate(trained_net.step_function(), [setup], n_interp=2)
     u_1, u_2 = sweep.inputs[0], sweep.inputs[-1]
     np.testing.assert_array_equal(u_2[:5], u_1[:5])  # same fixation and stimulus
     np.testing.assert_array_equal(u_2[5:], tasks.rule_input("fdanti")[5:])
@@ -314,9 +312,8 @@ def test_interpolation_finds_saddle_node_bifurcation():
     u_c = np.sqrt(2) - np.arctanh(1 / np.sqrt(2))
     step = _leaky_tanh_step(np.array([[2.0]]))
     starts = np.linspace(-1.5, 1.5, 61)[:, None]
-    sweep = fp.interpolate(
-        step, [0.0], [1.0], starts, [-1.0], rollout_steps=1000, max_q=1e-9, dtype="float64"
-    )
+    setup = fp.SweepSetup([0.0], [1.0], starts, [-1.0], rollout_steps=1000)
+    (sweep,) = fp.interpolate(step, [setup], max_q=1e-9, dtype="float64")
     summary = sweep.summary()
     before = sweep.alphas < u_c
     np.testing.assert_array_equal(summary["n_points"], np.where(before, 3, 1))
@@ -328,6 +325,37 @@ def test_interpolation_finds_saddle_node_bifurcation():
     assert sweep.alphas[jump - 1] < u_c < sweep.alphas[jump]
     # q < 1e-9 and |λ| ≈ 0.94 put a point within √(2q)/(1 − 0.94) ≈ 1e-3 of the exact root
     assert np.all(summary["relevant_stable"] == 1) and np.all(summary["rollout_distance"] < 1e-3)
+
+
+def test_sweeps_run_together_match_each_run_alone():
+    step = _leaky_tanh_step(np.array([[2.0]]))
+    setups = [
+        fp.SweepSetup([0.0], [1.0], np.linspace(-1.5, 1.5, 61)[:, None], [-1.0], 1000),
+        fp.SweepSetup([-1.0], [0.2], np.linspace(-1.0, 1.0, 17)[:, None], [1.0], 30),
+    ]
+    together = fp.interpolate(step, setups, n_interp=8, max_q=1e-9, dtype="float64")
+    for setup, joint in zip(setups, together, strict=True):
+        (alone,) = fp.interpolate(step, [setup], n_interp=8, max_q=1e-9, dtype="float64")
+        np.testing.assert_array_equal(joint.inputs, alone.inputs)
+        np.testing.assert_array_equal(joint.relevant, alone.relevant)
+        for a, b in zip(joint.fixed_points, alone.fixed_points, strict=True):
+            np.testing.assert_array_equal(a.n_iters, b.n_iters)
+            np.testing.assert_allclose(a.xstar, b.xstar, rtol=0, atol=1e-12)
+    assert [len(f) for f in together[1].fixed_points] != [len(f) for f in together[0].fixed_points]
+
+
+@pytest.mark.parametrize(
+    "setups, message",
+    [
+        ([], "at least one SweepSetup"),
+        ([fp.SweepSetup([0.0], [1.0], np.zeros((3, 1)), [0.0], 0)], "rollout_steps"),
+        ([fp.SweepSetup([0.0], [1.0, 2.0], np.zeros((3, 1)), [0.0])], "u_1 and u_2"),
+        ([fp.SweepSetup([0.0], [1.0], np.zeros((3, 1)), [0.0, 1.0])], "h_start"),
+    ],
+)
+def test_interpolate_rejects_bad_setups(setups, message):
+    with pytest.raises(ValueError, match=message):
+        fp.interpolate(_leaky_tanh_step(np.array([[2.0]])), setups, dtype="float64")
 
 
 # ----------------------------------------------------------------------------- data

@@ -113,14 +113,14 @@ def test_task_period_sweep_follows_the_closed_form_fixed_point():
     w_in = rng.normal(size=(N_INPUT, 5)).astype(np.float32)
     b = np.full(5, 0.5, np.float32)
     net = _relu_network(w_in, np.zeros((5, 5), np.float32), b)
-    sweep = pairs.interpolate_task_periods(
+    setup = pairs.task_periods_setup(
         net,
         ("DelayAnti", "Stimulus"),
         ("ReactPro", "Response"),
         np.random.default_rng(0),
         n_states=40,
-        n_interp=4,
     )
+    (sweep,) = fp.interpolate(net.step_function(), [setup], n_interp=4)
     start, end = (
         pairs.angle_trials("fdanti", [np.pi / 4]),
         pairs.angle_trials("reactgo", [np.pi / 4]),
@@ -153,16 +153,14 @@ def _gentle_step(h, u):
 
 def test_sweep_continuity_counts_a_saddle_node_bifurcation():
     starts = np.linspace(-1.5, 1.5, 61)[:, None]
-    sweep = fp.interpolate(
-        _tanh_step, [0.0], [1.0], starts, [-1.0], rollout_steps=1000, max_q=1e-9, dtype="float64"
-    )
+    bistable = fp.SweepSetup([0.0], [1.0], starts, [-1.0], rollout_steps=1000)
+    (sweep,) = fp.interpolate(_tanh_step, [bistable], max_q=1e-9, dtype="float64")
     continuity = pairs.sweep_continuity(sweep)
     assert continuity.count_changes == 1  # 3 points, then 1
     assert continuity.stability_changes == 1  # 2 stable points, then 1
     assert continuity.jump_ratio > 10 and continuity.missing == 0 and continuity.bifurcates
-    smooth = fp.interpolate(
-        _gentle_step, [-0.5], [0.5], starts, [-1.0], rollout_steps=1000, max_q=1e-9, dtype="float64"
-    )
+    gentle = fp.SweepSetup([-0.5], [0.5], starts, [-1.0], rollout_steps=1000)
+    (smooth,) = fp.interpolate(_gentle_step, [gentle], max_q=1e-9, dtype="float64")
     calm = pairs.sweep_continuity(smooth)
     assert not calm.bifurcates and calm.jump_ratio < 2
     assert calm.max_shift < continuity.max_shift / 5

@@ -5,7 +5,7 @@
   tanh networks grouped by kind, with their spread over seeds (:func:`compare_kinds`).
 - **Two task periods** (Figs 3D–E, 4D–I): a fixed-point sweep from the input of one task
   period to that of another, of the same task or of another one, under the same stimulus
-  (:func:`interpolate_task_periods`), and the numbers that say whether the relevant fixed
+  (:func:`task_periods_setup`), and the numbers that say whether the relevant fixed
   point moves continuously or the structure bifurcates (:func:`sweep_continuity`).
 - **A network with and without a cluster** (Fig. 5): the clusters of an atlas ranked by how
   selectively they vary in given task periods (:func:`rank_clusters`), and the trajectories
@@ -201,7 +201,7 @@ def angle_trials(task: str, angles: np.ndarray) -> task_defs.Trials:
     return task_defs.make_trials(task, "explicit", **{name: np.asarray(angles, float)})
 
 
-def interpolate_task_periods(
+def task_periods_setup(
     net: Network,
     start: tuple[str, str],
     end: tuple[str, str],
@@ -211,16 +211,16 @@ def interpolate_task_periods(
     n_angles: int = 8,
     n_states: int = 1000,
     noise_std: float = 0.05,
-    **sweep_options,
-) -> fp.Sweep:
-    """Sweep the input from one task period to another, of the same or another task.
+) -> fp.SweepSetup:
+    """A sweep of the input from one task period to another, of the same or another task;
+    run it with :func:`flexmt.fixed_points.interpolate`.
 
     u_1 is the input at the first step of ``start`` = (task_1, period_1) and u_2 that at the
     first step of ``end`` = (task_2, period_2), each in a trial of its own task showing the same
     stimulus at ``angle`` (:func:`angle_trials`: the same angle in each task's own modality).
     When the two tasks differ only in their rule during these periods (ReactCategoryPro and
-    ReactCategoryAnti, Stimulus), this is :func:`flexmt.fixed_points.interpolate_tasks`; for
-    one task it is :func:`~flexmt.fixed_points.interpolate_periods`; it also sweeps between
+    ReactCategoryAnti, Stimulus), this is :func:`flexmt.fixed_points.tasks_setup`; for
+    one task it is :func:`~flexmt.fixed_points.periods_setup`; it also sweeps between
     periods of two tasks (DelayAnti Stimulus → ReactPro Response), which neither does.
 
     Starting states are drawn from both tasks' noise-free trajectories at ``n_angles``
@@ -238,12 +238,10 @@ def interpolate_task_periods(
     n_angles : stimulus angles whose trajectories supply the starting states.
     n_states : number of starting states.
     noise_std : standard deviation of the noise added to them.
-    **sweep_options : :func:`flexmt.fixed_points.interpolate` options (``n_interp``,
-        ``max_q``, finder settings).
 
     Returns
     -------
-    The :class:`flexmt.fixed_points.Sweep`.
+    The :class:`flexmt.fixed_points.SweepSetup`.
     """
     if not (isinstance(n_angles, int) and n_angles >= 1):
         raise ValueError(f"n_angles must be an integer >= 1; got {n_angles!r}")
@@ -256,14 +254,12 @@ def interpolate_task_periods(
     pool = np.concatenate([h_1.reshape(-1, net.n_rnn), h_2.reshape(-1, net.n_rnn)])
     entry = trials_1.period_slice(period_1).start
     lengths = [t.period_slice(p) for t, p in ((trials_1, period_1), (trials_2, period_2))]
-    return fp.interpolate(
-        net.step_function(),
+    return fp.SweepSetup(
         fp.period_input(trials_1, period_1),
         fp.period_input(trials_2, period_2),
         fp.sample_states(pool, n_states, rng, noise_std=noise_std),
         h_1[entry - 1, 0] if entry > 0 else np.zeros(net.n_rnn, np.float32),
         rollout_steps=max(s.stop - s.start for s in lengths),
-        **sweep_options,
     )
 
 
