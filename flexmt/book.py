@@ -7,8 +7,8 @@ notebook in ``notebooks/``, stored as a Jupytext ``py:percent`` file. ``make boo
 
 1. draws the prose pages' figures (the task schematic) into ``book/_generated/figures``;
 2. executes every notebook with papermill (read by Jupytext in memory) into
-   ``book/_generated/<name>.ipynb`` -- figure notebooks in name order, then ``report``, which
-   gathers the numbers the others recorded;
+   ``book/_generated/<name>.ipynb`` -- figure notebooks in name order, ``--jobs`` of them at
+   a time, then ``report``, which gathers the numbers the others recorded;
 3. runs ``jupyter-book build`` with notebook execution off and Sphinx warnings as errors,
    writing ``_build/html``.
 
@@ -53,8 +53,10 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -163,20 +165,41 @@ def validation_cell(name: str | Path) -> str:
     return next(cell.source for cell in later if cell.cell_type == "code")
 
 
-@contextlib.contextmanager
-def _kernel_environment() -> Iterator[None]:
-    """Environment inherited by the kernel: quiet TensorFlow, matplotlib's inline backend."""
-    saved = {key: os.environ.get(key) for key in (*KERNEL_ENVIRONMENT, "MPLBACKEND")}
-    os.environ.update(KERNEL_ENVIRONMENT)
-    os.environ.pop("MPLBACKEND", None)  # a forced backend (e.g. Agg) would hide the figures
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+class _KernelEnvironment:
+    """Environment inherited by kernels: quiet TensorFlow, matplotlib's inline backend.
+
+    Set while any notebook of this process runs (several may, on threads) and restored when
+    the last one ends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._saved: dict[str, str | None] = {}
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if not self._running:
+                keys = (*KERNEL_ENVIRONMENT, "MPLBACKEND")
+                self._saved = {key: os.environ.get(key) for key in keys}
+                os.environ.update(KERNEL_ENVIRONMENT)
+                os.environ.pop("MPLBACKEND", None)  # a forced backend would hide the figures
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                if not self._running:
+                    for key, value in self._saved.items():
+                        if value is None:
+                            os.environ.pop(key, None)
+                        else:
+                            os.environ[key] = value
+
+
+_kernel_environment = _KernelEnvironment()
 
 
 def _quiet(output: dict) -> dict | None:
@@ -541,18 +564,22 @@ def _jupyter_book(root: Path) -> None:
         raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}): see above")
 
 
-def build(root: str | Path = ROOT, *, quick: bool = False) -> Path:
+def build(root: str | Path = ROOT, *, quick: bool = False, jobs: int = 1) -> Path:
     """Execute every notebook and build the HTML book.
 
     Parameters
     ----------
     root : folder holding ``_config.yml``, ``_toc.yml`` and ``book/`` (see :func:`stage`).
     quick : run the notebooks with ``quick=True`` (for tests).
+    jobs : figure notebooks executed at once (each in its own kernel); the report runs last,
+        alone. A failing notebook stops the build once the notebooks running beside it end.
 
     Returns
     -------
     Path of the HTML folder, ``root/_build/html``.
     """
+    if not (isinstance(jobs, int) and not isinstance(jobs, bool) and jobs >= 1):
+        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
     root = Path(root).resolve()
     generated = root / GENERATED
     for stale in (generated, root / "_build" / "html"):  # no page of an earlier build survives
@@ -560,14 +587,25 @@ def build(root: str | Path = ROOT, *, quick: bool = False) -> Path:
     draw_prose_figures(generated / FIGURES)
     parameters = {"quick": True} if quick else {}
     names = notebook_names()
-    for name in names:
-        if name == REPORT:
-            _check_records(generated, [n for n in names if n != REPORT])
-        start = time.perf_counter()
-        execute(name, generated, parameters)
-        print(f"flexmt.book: {name} executed in {time.perf_counter() - start:.0f} s", flush=True)
+    figures = [n for n in names if n != REPORT]
+    with ThreadPoolExecutor(jobs) as pool:
+        futures = [pool.submit(_timed_execute, n, generated, parameters) for n in figures]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = next((f for f in done if f.exception()), None)
+        if failed:
+            pool.shutdown(cancel_futures=True)
+            raise failed.exception()
+    if REPORT in names:
+        _check_records(generated, figures)
+        _timed_execute(REPORT, generated, parameters)
     _jupyter_book(root)
     return root / "_build" / "html"
+
+
+def _timed_execute(name: str, out_dir: Path, parameters: Mapping[str, object]) -> None:
+    start = time.perf_counter()
+    execute(name, out_dir, parameters)
+    print(f"flexmt.book: {name} executed in {time.perf_counter() - start:.0f} s", flush=True)
 
 
 def _check_records(out_dir: Path, names: Sequence[str]) -> None:
@@ -616,9 +654,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="run notebooks with quick=True")
     parser.add_argument("--root", default=str(ROOT), help="book root (default: the repository)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="notebooks executed at once (default: 1)"
+    )
     args = parser.parse_args(argv)
     try:
-        html = build(args.root, quick=args.quick)
+        html = build(args.root, quick=args.quick, jobs=args.jobs)
     except (ValueError, RuntimeError) as err:
         print(f"flexmt.book: error: {err}", file=sys.stderr)
         return 1

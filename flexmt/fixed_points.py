@@ -642,9 +642,11 @@ def _finish(
     s: FinderSettings,
     reference: np.ndarray | None = None,
     max_q: float | None = None,
+    spacing: float | None = None,
 ) -> FixedPoints:
     """Filter (unless keep_all) and linearise optimised states into :class:`FixedPoints`;
-    with ``max_q``, only the points with q ≤ max_q are kept (and linearised)."""
+    with ``max_q``, only the points with q ≤ max_q are kept, and with ``spacing`` those are
+    merged to at least that far apart (lowest q kept), before they are linearised."""
     if not s.keep_all:
         keep = np.isfinite(run.qstar) & ~_outlier_rows(
             run.xstar, run.x_init, run.inputs, s.outlier_scale, reference
@@ -653,6 +655,8 @@ def _finish(
         run = run.rows(_unique_rows(run.xstar, run.qstar, run.inputs, s.tol_unique))
     if max_q is not None:
         run = run.rows(np.flatnonzero(run.qstar <= max_q))
+    if spacing is not None:
+        run = run.rows(_unique_rows(run.xstar, run.qstar, run.inputs, spacing))
     return FixedPoints(
         xstar=run.xstar,
         qstar=run.qstar,
@@ -931,6 +935,7 @@ def interpolate(
     *,
     n_interp: int = 20,
     max_q: float | None = None,
+    spacing: float | None = None,
     **options,
 ) -> list[Sweep]:
     """Fixed points along the inputs u_k = u_1 + (k/n)(u_2 − u_1), k = 0 … n_interp, of
@@ -950,8 +955,11 @@ def interpolate(
     step : as for :func:`find_fixed_points`; every setup belongs to this step function.
     setups : the sweeps (:class:`SweepSetup`), e.g. from :func:`tasks_setup`.
     n_interp : interpolation steps n.
-    max_q : keep (and linearise) only points with q ≤ max_q (default: all). Every optimised
-        state still warm-starts the next step.
+    max_q : keep only points with q ≤ max_q (default: all).
+    spacing : then merge the kept points of a step to at least this far apart, the lowest-q
+        point of each group kept (:meth:`FixedPoints.unique`; default: only the finder's
+        ``tol_unique``). Points are dropped and merged before they are linearised, which saves
+        time and memory; every optimised state still warm-starts the next step.
     **options : :class:`FinderSettings`; ``tol_q`` defaults to 1e-9 here (paper).
 
     Returns
@@ -972,7 +980,8 @@ def interpolate(
         run = _optimise(step, np.concatenate(warm), np.concatenate(held), s)
         for i, rows in enumerate(_blocks([len(w) for w in warm])):
             part = run.rows(rows)
-            points[i].append(_finish(step, part, s, reference=prepared[i][0], max_q=max_q))
+            found = _finish(step, part, s, prepared[i][0], max_q=max_q, spacing=spacing)
+            points[i].append(found)
             warm[i] = part.xstar
     return [
         Sweep(alphas, inputs, tuple(found), ends, _relevant(found, ends))

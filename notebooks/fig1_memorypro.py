@@ -173,10 +173,14 @@ print(f"max |λ|: {ring.eigenvalue_summary()}; {ring.fraction_marginal():.0%} wi
 setup = fp.periods_setup(
     net, "MemoryPro", "Memory", "Response", rng_sweep, n_states=params["n_sweep_states"]
 )
-(sweep,) = fp.interpolate(
-    net.step_function(), [setup], n_interp=params["n_interp"], max_q=params["max_q"], **finder
+(shown,) = fp.interpolate(
+    net.step_function(),
+    [setup],
+    n_interp=params["n_interp"],
+    max_q=params["max_q"],
+    spacing=params["spacing"],
+    **finder,
 )
-shown = motifs.select_sweep(sweep, params["max_q"], params["spacing"])
 fig = plotting_atlas.plot_sweeps({"MemoryPro: Memory → Response": shown})
 
 # %%

@@ -124,12 +124,14 @@ setups = [
     for period in PERIODS
 ]
 found = fp.interpolate(
-    net.step_function(), setups, n_interp=params["n_interp"], max_q=params["max_q"], **finder
+    net.step_function(),
+    setups,
+    n_interp=params["n_interp"],
+    max_q=params["max_q"],
+    spacing=params["spacing"],
+    **finder,
 )
-sweeps = {
-    period: motifs.select_sweep(sweep, params["max_q"], params["spacing"])
-    for period, sweep in zip(PERIODS, found, strict=True)
-}
+sweeps = dict(zip(PERIODS, found, strict=True))
 fig = plotting_atlas.plot_sweeps({f"{p}: MemoryAnti → MemoryPro": s for p, s in sweeps.items()})
 
 # %% [markdown]

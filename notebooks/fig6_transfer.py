@@ -44,7 +44,7 @@ from IPython.display import Markdown, display
 from flexmt import book, plotting, plotting_atlas, training, transfer, zoo
 from flexmt import fixed_points as fp
 from flexmt import tasks as task_defs
-from flexmt.analysis import motifs, pairs
+from flexmt.analysis import pairs
 from flexmt.tasks import PAPER_NAMES
 
 # %% tags=["parameters"]
@@ -222,10 +222,10 @@ for folder, net in transferred.items():  # a network's sweeps run side by side
         [setups[label][1] for label in labels],
         n_interp=steps,
         max_q=params["max_q"],
+        spacing=params["spacing"],
         **finder,
     )
-    for label, sweep in zip(labels, swept, strict=True):
-        sweeps[label] = motifs.select_sweep(sweep, params["max_q"], params["spacing"])
+    sweeps.update(zip(labels, swept, strict=True))
 sweeps = {label: sweeps[label] for label in setups}
 continuity = {label: pairs.sweep_continuity(s) for label, s in sweeps.items()}
 if sweeps:

@@ -60,7 +60,7 @@ def book_root(tmp_path_factory) -> Path:
         assert (html / "index.html").is_file(), f"FLEXMT_BOOK_HTML={given} has no index.html"
         return html.parents[1]
     root = book.stage(tmp_path_factory.mktemp("book"))
-    book.build(root, quick=True)
+    book.build(root, quick=True, jobs=2)  # two notebooks at a time, as `make book` runs them
     return root
 
 

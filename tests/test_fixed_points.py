@@ -344,6 +344,23 @@ def test_sweeps_run_together_match_each_run_alone():
     assert [len(f) for f in together[1].fixed_points] != [len(f) for f in together[0].fixed_points]
 
 
+def test_sweep_keeps_and_merges_points_as_selecting_them_afterwards_would():
+    step = _leaky_tanh_step(np.array([[2.0]]))
+    setup = fp.SweepSetup([-0.3], [1.0], np.linspace(-1.5, 1.5, 61)[:, None], [0.05], 1000)
+    (every,) = fp.interpolate(step, [setup], n_interp=6, dtype="float64")
+    (kept,) = fp.interpolate(step, [setup], n_interp=6, max_q=1e-9, spacing=1.2, dtype="float64")
+    for all_points, points, end, k in zip(
+        every.fixed_points, kept.fixed_points, kept.rollout_ends, kept.relevant, strict=True
+    ):
+        expected = all_points.select_q(1e-9).unique(tol_unique=1.2)
+        np.testing.assert_array_equal(points.xstar, expected.xstar)
+        np.testing.assert_array_equal(points.jacobians, expected.jacobians)
+        assert k == np.argmin(np.abs(points.xstar[:, 0] - end[0]))  # among the kept points
+    # three points 0.96 apart for u < 0.533 (two merged at 1.2), then one
+    assert [len(f) for f in kept.fixed_points][:2] == [2, 2] and len(kept.fixed_points[-1]) == 1
+    assert [len(f) for f in every.fixed_points][:2] == [3, 3]
+
+
 @pytest.mark.parametrize(
     "setups, message",
     [

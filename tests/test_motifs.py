@@ -5,7 +5,7 @@ import pytest
 
 from flexmt import fixed_points as fp
 from flexmt import plotting_atlas
-from flexmt.analysis import motifs, pairs
+from flexmt.analysis import motifs
 from flexmt.network import init_network
 
 N, N_IN = 6, 3
@@ -95,26 +95,6 @@ def test_ring_distance_of_shared_and_displaced_rings():
     shift = _ring(72) + 0.7 * np.eye(N)[3]
     assert motifs.ring_distance(one, _points(shift)) == pytest.approx(0.7, rel=1e-3)
     assert np.isnan(motifs.ring_distance(one, one[[]]))
-
-
-def test_selected_sweep_picks_the_relevant_point_among_the_kept_ones():
-    near = np.tile(CENTRE, (2, 1))
-    near[1, 0] += 1.0
-    q = [1e-3, 1e-9]  # the point at the rollout end is too fast to keep
-    steps = (_points(near, qstar=q), _points(near + 0.01, qstar=q), _points(near[:0]))
-    sweep = fp.Sweep(
-        alphas=np.array([0.0, 0.5, 1.0]),
-        inputs=np.zeros((3, N_IN)),
-        fixed_points=steps,
-        rollout_ends=np.tile(CENTRE, (3, 1)),
-        relevant=np.array([0, 0, -1]),
-    )
-    selected = motifs.select_sweep(sweep, max_q=1e-6, spacing=1e-3)
-    np.testing.assert_array_equal(selected.relevant, [0, 0, -1])
-    assert [len(p) for p in selected.fixed_points] == [1, 1, 0]
-    continuity = pairs.sweep_continuity(selected)
-    assert continuity.missing == 1
-    assert continuity.max_shift == pytest.approx(0.01 * np.sqrt(N) / continuity.typical_norm)
 
 
 def test_period_fixed_points_search_a_repeated_input_once():

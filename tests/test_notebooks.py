@@ -6,6 +6,7 @@ checked in tests/test_book.py, on the quick book.
 import json
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -48,16 +49,24 @@ def test_bad_parameter_stops_at_the_first_cell(name, parameter, tmp_path):
 def test_build_stops_at_a_failing_notebook(tmp_path, monkeypatch, capsys):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
+    head = '# %% [markdown]\n# # {}\n\n# %% tags=["parameters"]\nquick = False\nout_dir = "."\n'
     (notebooks / "fig0_fails.py").write_text(
-        '# %% [markdown]\n# # Fails\n\n# %% tags=["parameters"]\nquick = False\n'
-        'out_dir = "."\n\n# %%\nraise RuntimeError("the motif is missing")\n'
+        head.format("Fails") + '\n# %%\nraise RuntimeError("the motif is missing")\n'
+    )
+    (notebooks / "fig1_sleeps.py").write_text(
+        head.format("Sleeps") + "\n# %%\nimport time\n\ntime.sleep(3)\n"
     )
     monkeypatch.setattr(book, "NOTEBOOKS", notebooks)
     root = book.stage(tmp_path / "root")
-    assert book.main(["--root", str(root), "--quick"]) == 1
+    assert book.main(["--root", str(root), "--quick", "--jobs", "0"]) == 1
+    assert "jobs must be an integer >= 1; got 0" in capsys.readouterr().err
+    assert book.main(["--root", str(root), "--quick", "--jobs", "2"]) == 1
     error = capsys.readouterr().err
     assert "'fig0_fails' stopped: RuntimeError: the motif is missing" in error
     assert not (root / "_build").exists()
+    # the notebook running beside the failing one ran to its end
+    run = nbformat.read(root / book.GENERATED / "fig1_sleeps.ipynb", as_version=4).metadata
+    assert run.papermill.end_time and not run.papermill.exception
 
 
 def test_unknown_notebook_and_parameter_are_refused(tmp_path):

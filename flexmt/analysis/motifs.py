@@ -3,8 +3,9 @@
 The numbers behind Figs 1–2 (Claims 1–2 of the paper), from the results of
 :mod:`flexmt.fixed_points`:
 
-- :func:`select_points`, :func:`select_periods` and :func:`select_sweep`: fixed points below
-  a q threshold, merged to a minimum spacing, with their eigen-decomposition computed once.
+- :func:`select_points` and :func:`select_periods`: fixed points below a q threshold, merged
+  to a minimum spacing, with their eigen-decomposition computed once (sweeps select the same
+  way as they run: ``max_q`` and ``spacing`` of :func:`flexmt.fixed_points.interpolate`).
   A ring attractor is a continuum of slow points, and the finder returns about one point per
   starting state along it; the figures and counts need a resolution that does not depend on
   how many starting states were used.
@@ -45,17 +46,6 @@ def select_points(points: fp.FixedPoints, max_q: float, spacing: float) -> fp.Fi
     (:meth:`~flexmt.fixed_points.FixedPoints.unique`).
     """
     return points.select_q(max_q).unique(tol_unique=spacing)
-
-
-def select_sweep(sweep: fp.Sweep, max_q: float, spacing: float) -> fp.Sweep:
-    """A sweep whose every step keeps the points :func:`select_points` keeps, its relevant
-    point chosen again among them (the one nearest the step's rollout end)."""
-    points = tuple(select_points(p, max_q, spacing) for p in sweep.fixed_points)
-    relevant = [
-        int(np.argmin(np.linalg.norm(p.xstar - end, axis=1))) if len(p) else -1
-        for p, end in zip(points, sweep.rollout_ends, strict=True)
-    ]
-    return fp.Sweep(sweep.alphas, sweep.inputs, points, sweep.rollout_ends, np.array(relevant))
 
 
 def max_abs_eigenvalue(points: fp.FixedPoints) -> np.ndarray:
