@@ -24,10 +24,12 @@ lint: venv
 test: lint browser
 	$(BIN)/pytest -q --durations=10 -n 2 --dist loadfile
 
-# Execute every notebook, build _build/html (warnings are errors), then open every page of
-# the built book in headless Chromium (tests/test_book.py; see book/running.md).
+# Execute every notebook, two at a time (each keeps about one core busy; any two of them peak
+# below 4 GB together, see benchmarks/RESULTS.md), build _build/html (warnings are errors),
+# then open every page of the built book in headless Chromium (tests/test_book.py; see
+# book/running.md).
 book: venv browser
-	$(BIN)/python -m flexmt.book
+	$(BIN)/python -m flexmt.book --jobs 2
 	FLEXMT_BOOK_HTML=_build/html $(BIN)/pytest -q tests/test_book.py
 
 # Debian's Chromium for the browser test of the book; Playwright drives it, never downloads one.

@@ -64,7 +64,7 @@ n_interp = 20  # interpolation steps n (the paper's 20)
 max_q = 1e-6  # fixed points kept: q below this
 spacing = 0.3  # ... and merged to at least this far apart (state units)
 seed = 0  # seeds the starting states of the sweeps
-quick = False  # True: seed 0, runs learned now for 60 steps, 64 states, 5 steps, ≤ 500
+quick = False  # True: seed 0, runs learned now for 30 steps, 64 states, 5 steps, ≤ 500
 #   finder iterations
 out_dir = "results"  # runs learned now and the numbers go below this folder
 
@@ -87,7 +87,7 @@ sources = transfer.check_sources(sources)
 task = params["task"]
 quick = params["quick"]
 learn_now = params["recompute"] or quick
-settings = {"max_steps": 60, "eval_every": 20} if quick else {}
+settings = {"max_steps": 30, "eval_every": 10} if quick else {}
 seeds = params["seeds"][:1] if quick else params["seeds"]
 n_states, steps = (64, 5) if quick else (params["n_starting_states"], params["n_interp"])
 finder = book.QUICK_FINDER if quick else {}
