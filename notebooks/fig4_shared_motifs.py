@@ -129,6 +129,12 @@ fig = plotting_atlas.plot_sweeps({name: sweeps[first, name] for name in SWEEPS})
 # for a steady path, a few for a smooth but uneven one, tens or more at a jump); changes in
 # the number of distinct fixed points (points within 1% of the state norm merged) and in
 # stability, counted over the n steps.
+#
+# Read the shift and the jump ratio of one sweep as rough: they follow a single relevant
+# point, whose path among slow points can turn on float32 rounding. When which states shared
+# a batch changed (and nothing else), the IntegrationModality1 → 2 sweep of
+# `all-softplus-seed0` went from jump ratio 14.8 to 4.9 (benchmarks/RESULTS.md, session 14);
+# the bifurcation counts did not change.
 
 # %%
 display(plotting_atlas.continuity_table({f"{n}: {name}": c for (n, name), c in continuity.items()}))
