@@ -948,7 +948,9 @@ def interpolate(
 
     The sweeps run side by side: step k of every sweep is one optimisation, so the slowest
     states of the sweeps overlap in time instead of queueing. Each state is still optimised
-    on its own (:func:`find_fixed_points`), so a sweep's result does not depend on the others.
+    on its own (:func:`find_fixed_points`); only the float rounding of the batched matrix
+    products depends on which states share the batch (in float32, enough to move the slow
+    points of long optimisations).
 
     Parameters
     ----------
@@ -971,6 +973,9 @@ def interpolate(
         raise ValueError(f"n_interp must be an integer >= 1; got {n_interp!r}")
     if not setups:
         raise ValueError("interpolate needs at least one SweepSetup")
+    for name, value in (("max_q", max_q), ("spacing", spacing)):
+        if value is not None and not (isinstance(value, int | float) and value > 0):
+            raise ValueError(f"{name} must be a number > 0 or None; got {value!r}")
     alphas = np.arange(n_interp + 1) / n_interp
     prepared = [_prepared(step, setup, alphas, s.dtype) for setup in setups]
     warm = [states for states, _, _ in prepared]

@@ -86,11 +86,12 @@ first = entries[0].name
 # period (`tasks_setup`) or of one task's input between two periods (`periods_setup`), but has
 # nothing for periods of two tasks; this helper builds both end inputs, and
 # `flexmt.fixed_points.interpolate` runs a network's three sweeps side by side (each state is
-# optimised on its own, so a sweep's result does not depend on the others). For the two category
-# tasks the inputs differ only in the rule; for the integration tasks also in the modality that
-# carries the stimulus (each task's own); DelayAnti's Stimulus and ReactPro's Response input
-# both hold fixation and the stimulus on, so there too only the rule differs — but the motifs
-# they call for (hold an anti response in preparation, respond now toward the stimulus) do not.
+# optimised on its own; only the rounding of the shared matrix products differs). For the two
+# category tasks the inputs differ only in the rule; for the integration tasks also in the
+# modality that carries the stimulus (each task's own); DelayAnti's Stimulus and ReactPro's
+# Response input both hold fixation and the stimulus on, so there too only the rule differs —
+# but the motifs they call for (hold an anti response in preparation, respond now toward the
+# stimulus) do not.
 
 # %%
 SWEEPS = {

@@ -375,6 +375,13 @@ def test_interpolate_rejects_bad_setups(setups, message):
         fp.interpolate(_leaky_tanh_step(np.array([[2.0]])), setups, dtype="float64")
 
 
+@pytest.mark.parametrize("option", [{"max_q": -1.0}, {"spacing": 0.0}, {"spacing": "0.3"}])
+def test_interpolate_rejects_bad_selection(option):
+    setup = fp.SweepSetup([0.0], [1.0], np.zeros((3, 1)), [0.0])
+    with pytest.raises(ValueError, match=f"{next(iter(option))} must be a number > 0"):
+        fp.interpolate(_leaky_tanh_step(np.array([[2.0]])), [setup], dtype="float64", **option)
+
+
 # ----------------------------------------------------------------------------- data
 def test_sample_states_draws_from_the_pool():
     pool = np.random.default_rng(0).standard_normal((7, 5, 3))
