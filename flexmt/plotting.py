@@ -416,7 +416,8 @@ def plot_learning_curves(
 
     Parameters
     ----------
-    curves : condition → one ``(trials, perf)`` pair of (n_eval,) arrays per seed.
+    curves : condition → one ``(trials, perf)`` pair of (n_eval,) arrays per seed (a
+        condition without runs keeps its colour; a panel without any run says so).
     level : the performance whose first crossing is counted, drawn as a dashed line.
     ax : axes to draw into (default: a new figure).
     """
@@ -427,5 +428,8 @@ def plot_learning_curves(
             ax.plot(trials, perf, color=color, linewidth=1.2, alpha=0.8, label=label)
     ax.axhline(level, color="0.5", linestyle="--", linewidth=1)
     ax.set(xlabel="trials", ylabel="performance", ylim=(0, 1.02))
-    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    if any(curves.values()):
+        ax.legend(frameon=False, fontsize=7, loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "no finished run yet", transform=ax.transAxes, ha="center", color="0.4")
     return ax

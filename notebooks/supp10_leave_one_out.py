@@ -106,7 +106,7 @@ curves = {
 }
 fig, axes = plt.subplots(1, len(held_out), figsize=(4 * len(held_out), 3.2), squeeze=False)
 for ax, (t, by_condition) in zip(axes[0], curves.items(), strict=True):
-    plotting.plot_learning_curves({n: c for n, c in by_condition.items() if c}, 0.95, ax=ax)
+    plotting.plot_learning_curves(by_condition, 0.95, ax=ax)
     ax.set_title(PAPER_NAMES[t], fontsize=9)
 fig.tight_layout()
 print(f"runs: {'learned now, in ' + str(out) if learn_now else 'shipped'}")
