@@ -16,18 +16,27 @@ load and run in plain numpy.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from flexmt import tasks as task_defs
 
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + e^z) in z's dtype, without overflow (several times faster than logaddexp)."""
+    out = np.log1p(np.exp(-np.abs(z)))
+    out += np.maximum(z, 0.0)
+    return out
+
+
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "softplus": lambda z: np.logaddexp(0.0, z).astype(z.dtype),
+    "softplus": _softplus,
     "tanh": np.tanh,
     "retanh": lambda z: np.tanh(np.maximum(z, 0.0)),
     "relu": lambda z: np.maximum(z, 0.0),
@@ -130,25 +139,7 @@ class Network:
         Input noise is the tasks' business (``make_trials(..., sigma_x=...)``).
         ``h0`` (B, N) or (N,) sets the state before the first step (default 0).
         """
-        x = np.asarray(x, dtype=np.float32)
-        if x.ndim != 3 or x.shape[2] != self.n_input:
-            raise ValueError(f"x has shape {x.shape}; expected (T, B, {self.n_input})")
-        if noise and rng is None:
-            raise ValueError("noise=True needs a numpy Generator in rng")
-        n_steps, batch = x.shape[:2]
-        f = ACTIVATIONS[self.activation]
-        h = np.zeros((batch, self.n_rnn), np.float32) if h0 is None else _batch_state(h0, batch)
-        drive = x @ self.w_in + self.b
-        sigma = np.float32(np.sqrt(2.0 / self.alpha) * self.sigma_rec)
-        states = np.empty((n_steps, batch, self.n_rnn), np.float32)
-        # small products: a second BLAS thread costs more than it gives, badly so under load
-        with threadpool_limits(1, user_api="blas"):
-            for t in range(n_steps):
-                pre = drive[t] + h @ self.w_rec
-                if noise:
-                    pre += sigma * rng.standard_normal(pre.shape, dtype=np.float32)
-                h = (1 - self.alpha) * h + self.alpha * f(pre)
-                states[t] = h
+        states = run_variants([self], x, noise=noise, rng=rng, h0=h0)[:, 0]
         return Rollout(h=states, y_hat=states @ self.w_out + self.b_out)
 
     def step_function(self) -> Callable:
@@ -185,9 +176,75 @@ class Network:
         return self.replace(w_rec=w_rec, w_out=w_out)
 
 
-def _batch_state(h0: np.ndarray, batch: int) -> np.ndarray:
-    h0 = np.asarray(h0, dtype=np.float32)
-    return np.broadcast_to(h0, (batch, h0.shape[-1])).copy()
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The process's BLAS thread pools, found once (finding them reads the process's maps)."""
+    return ThreadpoolController()
+
+
+def _check_variants(nets: Sequence[Network]) -> None:
+    """Raise ValueError unless the networks differ in their parameter values only."""
+    if not nets:
+        raise ValueError("no networks given; expected at least one")
+    first = nets[0]
+    for k, net in enumerate(nets[1:], 1):
+        if net.settings() != first.settings() or net.w_in.shape != first.w_in.shape:
+            raise ValueError(
+                f"network {k} differs from network 0 in its settings or shapes "
+                f"({net.settings()}, w_in {net.w_in.shape} against {first.settings()}, "
+                f"w_in {first.w_in.shape}); variants may differ in parameter values only"
+            )
+
+
+def run_variants(
+    nets: Sequence[Network],
+    x: np.ndarray,
+    *,
+    noise: bool = False,
+    rng: np.random.Generator | None = None,
+    h0: np.ndarray | None = None,
+) -> np.ndarray:
+    """States of K networks that differ in their parameter values only (e.g. lesions of one
+    network), run side by side on the same inputs and, with ``noise``, the same noise.
+
+    Network k's states equal ``nets[k].run(x, noise=noise, rng=r, h0=h0).h`` for a copy r
+    of ``rng``: one draw of recurrent noise per step serves all K networks.
+
+    Parameters
+    ----------
+    nets : K networks with equal settings and shapes.
+    x : (T, B, n_in) inputs.
+    noise, rng : recurrent noise on, drawn from this Generator.
+    h0 : (B, N) or (N,) state before the first step (default 0).
+
+    Returns
+    -------
+    (T, K, B, N) float32 states.
+    """
+    _check_variants(nets)
+    first = nets[0]
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 3 or x.shape[2] != first.n_input:
+        raise ValueError(f"x has shape {x.shape}; expected (T, B, {first.n_input})")
+    if noise and rng is None:
+        raise ValueError("noise=True needs a numpy Generator in rng")
+    n_steps, batch = x.shape[:2]
+    f, alpha = ACTIVATIONS[first.activation], first.alpha
+    w_rec = np.stack([n.w_rec for n in nets])
+    drive = x[:, None] @ np.stack([n.w_in for n in nets]) + np.stack([n.b for n in nets])[:, None]
+    h = np.zeros((batch, first.n_rnn), np.float32) if h0 is None else np.asarray(h0, np.float32)
+    h = np.broadcast_to(h, (len(nets), batch, first.n_rnn))
+    sigma = np.float32(np.sqrt(2.0 / alpha) * first.sigma_rec)
+    states = np.empty((n_steps, len(nets), batch, first.n_rnn), np.float32)
+    # small products: a second BLAS thread costs more than it gives, badly so under load
+    with _blas().limit(limits=1, user_api="blas"):
+        for t in range(n_steps):
+            pre = drive[t] + h @ w_rec
+            if noise:
+                pre += sigma * rng.standard_normal((batch, first.n_rnn), dtype=np.float32)
+            h = (1 - alpha) * h + alpha * f(pre)
+            states[t] = h
+    return states
 
 
 def check_choice(name: str, value, allowed: Sequence) -> None:
@@ -313,27 +370,62 @@ def evaluate(
     noise: bool = True,
     tasks: Sequence[str] | None = None,
 ) -> dict[str, float]:
-    """Performance per task on fresh random trials (each batch with its own timing).
-
-    With ``noise`` (the default, as in training and the original evaluation) the network's
-    own σ_x and σ_rec are on.
+    """Performance per task on fresh random trials: :func:`evaluate_variants` of one network.
 
     Returns
     -------
     code task name → fraction of correct trials.
     """
+    return evaluate_variants(
+        [net], rng=rng, trials=trials, batch_size=batch_size, noise=noise, tasks=tasks
+    )[0]
+
+
+def evaluate_variants(
+    nets: Sequence[Network],
+    *,
+    rng: np.random.Generator,
+    trials: int = 512,
+    batch_size: int = 32,
+    noise: bool = True,
+    tasks: Sequence[str] | None = None,
+) -> list[dict[str, float]]:
+    """Performance per task of K variants of a network, all on the very same random trials.
+
+    Trials come in batches, each with its own timing. With ``noise`` (the default, as in
+    training and the original evaluation) the networks' own σ_x and σ_rec are on, and every
+    network gets the same noise (:func:`run_variants`). Network k's result equals
+    ``evaluate(nets[k], rng=r)`` for a copy r of ``rng``.
+
+    Parameters
+    ----------
+    nets : K networks with equal settings and shapes (:func:`run_variants`).
+    rng : draws the trials and the noise.
+    trials : random trials per task.
+    batch_size : trials per batch.
+    noise : input and recurrent noise on.
+    tasks : code or paper names (default: the first network's tasks).
+
+    Returns
+    -------
+    per network: code task name → fraction of correct trials.
+    """
     if trials < 1 or batch_size < 1:
         raise ValueError(f"trials and batch_size must be positive; got {trials}, {batch_size}")
-    sigma_x = net.sigma_x if noise else 0.0
-    result = {}
-    for task in task_defs.canonical_tasks(tasks or net.tasks):
+    _check_variants(nets)
+    sigma_x = nets[0].sigma_x if noise else 0.0
+    w_out, b_out = np.stack([n.w_out for n in nets]), np.stack([n.b_out for n in nets])
+    results: list[dict[str, float]] = [{} for _ in nets]
+    for task in task_defs.canonical_tasks(tasks or nets[0].tasks):
         correct = []
         for start in range(0, trials, batch_size):
             batch = min(batch_size, trials - start)
             trial = task_defs.make_trials(
                 task, "random", rng=rng, batch_size=batch, sigma_x=sigma_x
             )
-            rollout = net.run(trial.x, noise=noise, rng=rng)
-            correct.append(performance(rollout.y_hat, trial.y_loc))
-        result[task] = float(np.mean(np.concatenate(correct)))
-    return result
+            last = run_variants(nets, trial.x, noise=noise, rng=rng)[-1]
+            y_last = last @ w_out + b_out[:, None]
+            correct.append(performance(y_last[:, None], trial.y_loc[-1:]))
+        for result, c in zip(results, np.concatenate(correct, axis=-1), strict=True):
+            result[task] = float(np.mean(c))
+    return results

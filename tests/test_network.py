@@ -5,7 +5,16 @@ import pytest
 from conftest import load_fixture
 
 from flexmt import load_network
-from flexmt.network import Network, init_network, objective, performance
+from flexmt.network import (
+    ACTIVATIONS,
+    Network,
+    evaluate,
+    evaluate_variants,
+    init_network,
+    objective,
+    performance,
+    run_variants,
+)
 from flexmt.tasks import make_trials
 
 ROLLOUT_TASKS = ["delaygo", "delayanti", "contextdelaydm1", "dmcgo", "reactgo"]
@@ -80,6 +89,45 @@ def test_noise_needs_generator_and_is_reproducible():
     b = net.run(x, noise=True, rng=np.random.default_rng(5)).h
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, net.run(x).h)
+
+
+def test_softplus_is_log1p_exp_without_overflow():
+    z = np.array([-200.0, -30.0, -1.0, 0.0, 0.5, 30.0, 200.0], np.float32)
+    out = ACTIVATIONS["softplus"](z)
+    assert out.dtype == np.float32 and np.all(np.isfinite(out))
+    exact = np.logaddexp(0.0, z.astype(np.float64)).astype(np.float32)
+    np.testing.assert_allclose(out, exact, rtol=1e-6)
+
+
+def test_variants_run_side_by_side_as_each_alone():
+    rng = np.random.default_rng(0)
+    net = init_network(16, rng=rng, w_rec_init="randgauss")
+    nets = [net, net.lesion([1, 4]), net.replace(b=rng.standard_normal(16))]
+    x = make_trials("delayanti", "random", rng=rng, batch_size=5).x
+    h0 = rng.standard_normal(16)
+    together = run_variants(nets, x, noise=True, rng=np.random.default_rng(7), h0=h0)
+    assert together.shape == (x.shape[0], 3, 5, 16)
+    for k, n in enumerate(nets):
+        alone = n.run(x, noise=True, rng=np.random.default_rng(7), h0=h0).h
+        np.testing.assert_array_equal(together[:, k], alone)
+
+
+def test_variants_are_scored_on_the_same_trials_as_each_alone():
+    net = init_network(16, rng=np.random.default_rng(2), w_rec_init="randgauss")
+    nets = [net, net.lesion(np.arange(8))]
+    tasks = ["fdgo", "delaydm1"]
+    together = evaluate_variants(nets, rng=np.random.default_rng(3), trials=40, tasks=tasks)
+    alone = [evaluate(n, rng=np.random.default_rng(3), trials=40, tasks=tasks) for n in nets]
+    assert together == alone
+
+
+def test_variants_must_share_their_settings():
+    net = init_network(8, rng=np.random.default_rng(0))
+    x = make_trials("fdgo", "test").x
+    with pytest.raises(ValueError, match="network 1 differs from network 0"):
+        run_variants([net, net.replace(alpha=0.1)], x)
+    with pytest.raises(ValueError, match="no networks given"):
+        run_variants([], x)
 
 
 def test_bad_shapes_and_activation():

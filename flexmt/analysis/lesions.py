@@ -1,24 +1,23 @@
 """Lesions of unit clusters (Fig. 5): the performance each task loses when a group is silenced.
 
 A lesion zeroes the outgoing recurrent and readout weights of a group's units
-(:meth:`flexmt.network.Network.lesion`): they still receive input but influence nothing. Each
-network, intact and lesioned, is scored by :func:`flexmt.network.evaluate` on fresh random
-trials (256 per task by default) with the network's own input and recurrent noise on, as in
-training and in the paper; ``noise=False`` scores the same random trials without noise.
-Every network sees the very same trials and noise (common random numbers drawn from one child
-of ``rng``), so Δperformance reflects the lesion, not a new sample of trials.
+(:meth:`flexmt.network.Network.lesion`): they still receive input but influence nothing. The
+intact network and its lesions run side by side (:func:`flexmt.network.evaluate_variants`) on
+fresh random trials (256 per task by default) with the network's own input and recurrent
+noise on, as in training and in the paper; ``noise=False`` scores the same random trials
+without noise. Every network sees the very same trials and noise (common random numbers drawn
+from one child of ``rng``), so Δperformance reflects the lesion, not a new sample of trials.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from flexmt import tasks as task_defs
-from flexmt.network import Network, evaluate
+from flexmt.network import Network, evaluate_variants
 
 
 @dataclass(frozen=True)
@@ -99,19 +98,16 @@ def lesion_effects(
     tasks : code or paper names (default: the network's tasks).
     """
     tasks = task_defs.canonical_tasks(net.tasks if tasks is None else tasks)
-    stream = rng.spawn(1)[0]
-
-    def score(network: Network) -> np.ndarray:
-        correct = evaluate(
-            network, rng=copy.deepcopy(stream), trials=trials, noise=noise, tasks=tasks
-        )
-        return np.array([correct[t] for t in tasks])
-
+    networks = [net, *(net.lesion(g.units) for g in groups)]
+    scores = evaluate_variants(
+        networks, rng=rng.spawn(1)[0], trials=trials, noise=noise, tasks=tasks
+    )
+    correct = np.array([[s[t] for t in tasks] for s in scores])
     own = np.array([[t in task_defs.canonical_tasks(g.tasks) for t in tasks] for g in groups])
     return LesionEffects(
         groups=tuple(g.name for g in groups),
         tasks=tuple(tasks),
-        baseline=score(net),
-        performance=np.array([score(net.lesion(g.units)) for g in groups]).reshape(-1, len(tasks)),
+        baseline=correct[0],
+        performance=correct[1:],
         own=own.reshape(-1, len(tasks)),
     )
