@@ -208,7 +208,8 @@ def run_variants(
     network), run side by side on the same inputs and, with ``noise``, the same noise.
 
     Network k's states equal ``nets[k].run(x, noise=noise, rng=r, h0=h0).h`` for a copy r
-    of ``rng``: one draw of recurrent noise per step serves all K networks.
+    of ``rng``: one draw of recurrent noise per step serves all K networks. Memory grows
+    with K: the input drive and the states are (T, K, B, N) float32 arrays each.
 
     Parameters
     ----------
