@@ -2,9 +2,11 @@
 
 Like :mod:`flexmt.plotting`, each function draws one kind of panel from flexmt's plain results
 (:class:`~flexmt.analysis.UnitAtlas`, :class:`~flexmt.fixed_points.Sweep`, ...) and returns
-the figure; nothing here computes a number that a page then states. Clusters are labelled by
-their dominant task periods (:attr:`~flexmt.analysis.UnitAtlas.names`), never by index. The
-table helpers at the end describe the networks a page uses and how far each was trained.
+the figure; nothing here computes a number that a page then states (a table at most expresses
+one in a page's units). Clusters are labelled by their dominant task periods
+(:attr:`~flexmt.analysis.UnitAtlas.names`), never by index. The table helpers at the end
+describe the networks a page uses, how far each was trained and how their fixed points
+measure as rings.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from flexmt.analysis import pairs
 from flexmt.analysis.clusters import UnitAtlas
 from flexmt.analysis.context import ContextEndStates, LinearFit
 from flexmt.analysis.lesions import LesionEffects
+from flexmt.analysis.motifs import RingMeasures
 from flexmt.analysis.variance import period_label
 from flexmt.fixed_points import Sweep
 from flexmt.plotting import draw_fixed_points, fixed_point_legend_handles
@@ -390,6 +393,40 @@ def continuity_table(continuity: Mapping[str, pairs.SweepContinuity]) -> pd.Data
             "steps without a point": c.missing,
         }
         for name, c in continuity.items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def ring_table(
+    rings: Mapping[str, RingMeasures], typical_norms: Mapping[str, float]
+) -> pd.DataFrame:
+    """The ring-attractor measures of several networks' fixed points (Fig. 1E), one row each.
+
+    Parameters
+    ----------
+    rings : network name → :func:`flexmt.analysis.motifs.ring_measures` of its points.
+    typical_norms : network name → its typical state norm, the unit of its ring's radius.
+
+    Returns
+    -------
+    ``pandas.DataFrame`` of numbers (NaN where a ring has fewer than three points), one row per
+    network: points, variance in their top 2 PCs, radius / typical norm, radius spread,
+    widest empty arc, median largest ``|λ|`` minus 1, and the share of points whose largest
+    ``|λ|`` lies within 0.01 of 1.
+    """
+    import pandas as pd
+
+    rows = {
+        name: {
+            "points": r.n_points,
+            "variance in top 2 PCs": r.plane_variance,
+            "radius / typical norm": r.radius / typical_norms[name],
+            "radius spread (sd / mean)": r.radius_spread,
+            "widest empty arc (°)": r.largest_gap,
+            "median max |λ| − 1": r.median_max_abs_eig - 1,
+            "share of max |λ| within 0.01 of 1": r.fraction_marginal(),
+        }
+        for name, r in rings.items()
     }
     return pd.DataFrame.from_dict(rows, orient="index")
 

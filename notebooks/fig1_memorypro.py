@@ -26,7 +26,8 @@
 #   trajectories, on the top two PCs of the period's states (Figs 1C–F): stable points filled,
 #   unstable ones open;
 # - measures the Memory period's fixed points as a ring: how many, how planar, how round, how
-#   completely they go around, and how close their largest eigenvalue |λ| is to 1;
+#   completely they go around, and how close their largest eigenvalue |λ| is to 1 — in this
+#   network and in every other shipped seed of its preset;
 # - interpolates the input from the Memory period's to the Response period's and follows the
 #   fixed points (Figs 1G–H), the relevant one (nearest where the state goes) highlighted.
 #
@@ -46,6 +47,7 @@ from flexmt.analysis import motifs, pairs
 
 # %% tags=["parameters"]
 network = "memorypro-seed0"  # a zoo network, or the path of a network folder; trained on MemoryPro
+networks = "zoo"  # the ring in every seed: "zoo" (every MemoryPro zoo network) or names / folders
 seed = 0  # seeds the starting states of the fixed-point searches
 n_starting_states = 1000  # starting states per period (the paper's 1000)
 n_sweep_states = 200  # starting states of the interpolation (each step warm-starts from the last)
@@ -58,6 +60,7 @@ out_dir = "results"  # numbers are recorded below this folder
 # %%
 params = book.check_parameters(
     network=network,
+    networks=networks,
     seed=seed,
     n_starting_states=n_starting_states,
     n_sweep_states=n_sweep_states,
@@ -69,10 +72,11 @@ params = book.check_parameters(
 )
 entry, log, net = zoo.open_folder(params["network"])
 motifs.check_trained_on(net, ["MemoryPro"], network)
+seed_entries = pairs.select_networks(params["networks"], ["memorypro"])
 if params["quick"]:
     params |= {"n_starting_states": 100, "n_sweep_states": 50, "n_interp": 5}
 finder = book.QUICK_FINDER if params["quick"] else {}
-rng_periods, rng_sweep = np.random.default_rng(params["seed"]).spawn(2)
+rng_periods, rng_sweep, rng_seeds = np.random.default_rng(params["seed"]).spawn(3)
 
 # %% [markdown]
 # ## The network and its training
@@ -144,7 +148,7 @@ ax.set_title("largest |λ| of each fixed point", fontsize=9)
 ring = motifs.ring_measures(points["Memory"])
 raw_memory = found["Memory"]
 n_below = int((raw_memory.qstar <= params["max_q"]).sum())
-typical = float(np.median(np.linalg.norm(h, axis=-1)))
+typical = motifs.typical_norm(net, ["MemoryPro"])
 print(
     f"{len(raw_memory)} fixed points found from {params['n_starting_states']} starting states; "
     f"{n_below} with q ≤ {params['max_q']:g}; {ring.n_points} at least {params['spacing']:g} "
@@ -157,6 +161,32 @@ print(
 )
 print(f"widest empty arc around the centroid: {ring.largest_gap:.0f}°")
 print(f"max |λ|: {ring.eigenvalue_summary()}; {ring.fraction_marginal():.0%} within 0.01 of 1")
+
+# %% [markdown]
+# ### The ring in every seed
+#
+# The same measures for every network of `networks`, each from its own `n_starting_states`
+# starting states (the network above keeps its numbers). One seed could have found a ring by
+# chance; the claim is that training on MemoryPro finds one.
+
+# %%
+display(plotting_atlas.network_table(seed_entries))
+rings, typical_norms = {}, {}
+for e, rng in zip(seed_entries, rng_seeds.spawn(len(seed_entries)), strict=True):
+    if e.folder.resolve() == entry.folder.resolve():
+        rings[e.name], typical_norms[e.name] = ring, typical
+        continue
+    seed_net = zoo.load(e.name, e.folder.parent)
+    motifs.check_trained_on(seed_net, ["MemoryPro"], e.name)
+    (memory_points,) = motifs.period_points(
+        seed_net, ["MemoryPro"], "Memory", rng, n_states=params["n_starting_states"], **finder
+    ).values()
+    rings[e.name] = motifs.ring_measures(
+        motifs.select_points(memory_points, params["max_q"], params["spacing"])
+    )
+    typical_norms[e.name] = motifs.typical_norm(seed_net, ["MemoryPro"])
+seed_rings = plotting_atlas.ring_table(rings, typical_norms)
+display(seed_rings.round(3))
 
 # %% [markdown]
 # ## Figs 1G–H: from the Memory period to the Response period
@@ -216,6 +246,8 @@ recorded = book.record(
         "Memory → Response: largest relevant shift / norm": continuity.max_shift,
         "Memory → Response: jump ratio": continuity.jump_ratio,
         "Memory → Response: steps where the point count changes": continuity.count_changes,
+        "every seed: networks (status)": plotting_atlas.status_summary(seed_entries),
+        **{f"every seed: {k}": plotting_atlas.mean_sd(v) for k, v in seed_rings.items()},
     },
     params["out_dir"],
     paper={
@@ -223,5 +255,7 @@ recorded = book.record(
         "max |λ| on the ring": "≈ 1 (marginally stable along the ring)",
         "ring variance in its top 2 PCs": "ring in a plane (Fig. 1E)",
         "widest empty arc of the ring (°)": "ring closes around all angles",
+        "every seed: variance in top 2 PCs": "a planar ring in every network",
+        "every seed: share of max |λ| within 0.01 of 1": "≈ 1 in every network",
     },
 )

@@ -31,7 +31,8 @@
 #   and follows the fixed points (Figs 2B–I): each step starts from the previous step's
 #   points; the *relevant* point of a step is the one nearest the end of a rollout under that
 #   step's input from the state where MemoryAnti's trial enters the period;
-# - measures the continuity of each sweep and the Memory ring at both ends.
+# - measures the continuity of each sweep and the Memory ring at both ends;
+# - tests the shared ring in every trained seed of the preset, not this network alone.
 #
 # Shown and counted are fixed points with q = ½‖F(h, u) − h‖² below `max_q`, merged to at
 # least `spacing` apart (a ring attractor is a continuum of slow points).
@@ -50,6 +51,7 @@ from flexmt.analysis import motifs, pairs
 
 # %% tags=["parameters"]
 network = "memorypro-memoryanti-seed1"  # a zoo network or a network folder's path
+networks = "zoo"  # the shared ring in every seed: "zoo" (every zoo network of the preset) or names
 seed = 0  # seeds the starting states of the sweeps
 n_starting_states = 200  # starting states of each sweep (each step warm-starts from the last)
 n_interp = 20  # interpolation steps n (the paper's 20)
@@ -61,6 +63,7 @@ out_dir = "results"  # numbers are recorded below this folder
 # %%
 params = book.check_parameters(
     network=network,
+    networks=networks,
     seed=seed,
     n_starting_states=n_starting_states,
     n_interp=n_interp,
@@ -71,11 +74,13 @@ params = book.check_parameters(
 )
 entry, log, net = zoo.open_folder(params["network"])
 motifs.check_trained_on(net, ["MemoryAnti", "MemoryPro"], network)
+seed_entries = pairs.select_networks(params["networks"], ["memorypro-memoryanti"])
 if params["quick"]:
     params |= {"n_starting_states": 50, "n_interp": 5}
 finder = book.QUICK_FINDER if params["quick"] else {}
 PERIODS = ("Stimulus", "Memory", "Response")
-rngs = dict(zip(PERIODS, np.random.default_rng(params["seed"]).spawn(len(PERIODS)), strict=True))
+*period_rngs, rng_seeds = np.random.default_rng(params["seed"]).spawn(len(PERIODS) + 1)
+rngs = dict(zip(PERIODS, period_rngs, strict=True))
 
 # %% [markdown]
 # ## The network and its training
@@ -173,12 +178,49 @@ for task, ring in rings.items():
         f"widest empty arc {ring.largest_gap:.0f}°, max |λ| {ring.eigenvalue_summary()}"
     )
 distance = motifs.ring_distance(*ends.values())
-radii = [ring.radius for ring in rings.values() if np.isfinite(ring.radius)]
-relative = distance / np.mean(radii) if radii else np.nan
+relative = motifs.relative_ring_distance(*ends.values())
 print(
     f"mean nearest distance between the two sets: {distance:.2f} state units"
-    + (f" = {relative:.2f} × the ring radius" if radii else " (no ring to compare it with)")
+    + (f" = {relative:.2f} × the ring radius" if np.isfinite(relative) else " (no ring yet)")
 )
+
+# %% [markdown]
+# ### The shared ring in every seed
+#
+# The same test for every network of `networks` whose training ended (criterion met or step
+# cap), the network above included; networks still training are listed but not measured. Here
+# each task's Memory fixed points are searched on their own, from the same `n_starting_states`
+# starting states drawn from both tasks' trajectories (above, MemoryPro's end of the sweep
+# starts from the previous step's points, so it could inherit MemoryAnti's ring): the rows are
+# the rings of each network under each rule, with their radius in units of the typical state
+# norm; below them, the distance between each network's two sets over the ring radius. Well
+# below 1, the two rules' points sample one ring; about 1 or more, the ring moves by about its
+# own radius when the rule changes (two rings of one shape, or two different rings: the
+# interpolation sweep above is what tells these apart).
+
+# %%
+display(plotting_atlas.network_table(seed_entries))
+trained = [e for e in seed_entries if e.status != "running"]
+seed_rings, typical_norms, shared = {}, {}, {}
+TASK_PAIR = ["MemoryAnti", "MemoryPro"]
+for e, rng in zip(trained, rng_seeds.spawn(len(trained)), strict=True):
+    seed_net = zoo.load(e.name, e.folder.parent)
+    motifs.check_trained_on(seed_net, TASK_PAIR, e.name)
+    found_ends = motifs.period_points(
+        seed_net, TASK_PAIR, "Memory", rng, n_states=params["n_starting_states"], **finder
+    )
+    seed_ends = [
+        motifs.select_points(p, params["max_q"], params["spacing"]) for p in found_ends.values()
+    ]
+    norm = motifs.typical_norm(seed_net, TASK_PAIR)
+    for task, points in zip(TASK_PAIR, seed_ends, strict=True):
+        seed_rings[f"{e.name}, {task}"] = motifs.ring_measures(points)
+        typical_norms[f"{e.name}, {task}"] = norm
+    shared[e.name] = motifs.relative_ring_distance(*seed_ends)
+seed_table = plotting_atlas.ring_table(seed_rings, typical_norms)
+display(seed_table.round(3))
+for name, value in shared.items():
+    print(f"{name}: distance between the MemoryAnti and MemoryPro rings / radius {value:.2f}")
 
 # %%
 numbers = {
@@ -192,6 +234,12 @@ numbers = {
     "Memory ring max |λ|, MemoryAnti": rings["MemoryAnti"].eigenvalue_summary(),
     "Memory ring max |λ|, MemoryPro": rings["MemoryPro"].eigenvalue_summary(),
     "Memory rings' distance / radius": relative,
+    "every seed: networks measured (status)": plotting_atlas.status_summary(trained),
+    "every seed: Memory rings' distance / radius": plotting_atlas.mean_sd(list(shared.values())),
+    **{
+        f"every seed, both rules: {column}": plotting_atlas.mean_sd(seed_table.get(column, []))
+        for column in ("variance in top 2 PCs", "widest empty arc (°)", "median max |λ| − 1")
+    },
 }
 for period, c in continuity.items():
     numbers[f"{period}: largest relevant shift / norm"] = c.max_shift
@@ -205,6 +253,7 @@ recorded = book.record(
     params["out_dir"],
     paper={
         "Memory rings' distance / radius": "one shared ring (small)",
+        "every seed: Memory rings' distance / radius": "one shared ring in every network (small)",
         "Memory ring max |λ|, MemoryAnti": "≈ 1 (ring attractor)",
         "Memory ring max |λ|, MemoryPro": "≈ 1 (the same ring)",
         "Memory: jump ratio": "continuous: the ring persists along the interpolation (≈ 1–2)",

@@ -5,6 +5,7 @@ import pytest
 
 from flexmt import fixed_points as fp
 from flexmt import plotting_atlas
+from flexmt import tasks as task_defs
 from flexmt.analysis import motifs
 from flexmt.network import init_network
 
@@ -54,6 +55,25 @@ def test_a_planted_ring_measures_as_a_ring():
     assert ring.eigenvalue_summary() == "median 1.0000, 5–95% 0.9990–1.0010"
 
 
+def test_the_ring_table_has_one_row_of_numbers_per_network():
+    leading = np.where(np.arange(36) % 2, 1.002, 0.996)
+    rings = {
+        "round": motifs.ring_measures(_points(_ring(36), leading)),
+        "two points": motifs.ring_measures(_points(_ring(2), leading=[0.5, 0.996])),
+    }
+    table = plotting_atlas.ring_table(rings, {"round": 4.0, "two points": 1.0})
+    assert list(table.index) == ["round", "two points"]
+    round_row, pair_row = table.loc["round"], table.loc["two points"]
+    assert round_row["points"] == 36 and pair_row["points"] == 2
+    assert round_row["radius / typical norm"] == pytest.approx(0.5, rel=1e-4)
+    assert round_row["widest empty arc (°)"] == pytest.approx(10.0, abs=1e-6)
+    assert round_row["median max |λ| − 1"] == pytest.approx(-0.001)
+    assert round_row["share of max |λ| within 0.01 of 1"] == 1.0
+    assert np.isnan(pair_row[["variance in top 2 PCs", "radius / typical norm"]]).all()
+    assert pair_row["median max |λ| − 1"] == pytest.approx(-0.252)
+    assert pair_row["share of max |λ| within 0.01 of 1"] == 0.5
+
+
 def test_a_line_and_an_arc_are_not_closed_rings():
     t = np.linspace(-1, 1, 21)[:, None]
     line = motifs.ring_measures(_points(CENTRE + t * np.eye(N)[0]))
@@ -95,6 +115,14 @@ def test_ring_distance_of_shared_and_displaced_rings():
     shift = _ring(72) + 0.7 * np.eye(N)[3]
     assert motifs.ring_distance(one, _points(shift)) == pytest.approx(0.7, rel=1e-3)
     assert np.isnan(motifs.ring_distance(one, one[[]]))
+    # over the radius (2): one ring, a displaced one, and one ring against two points
+    assert motifs.relative_ring_distance(one, other) < 0.05
+    assert motifs.relative_ring_distance(one, _points(shift)) == pytest.approx(0.35, rel=1e-3)
+    pair = one[[0, 36]]  # opposite points of the ring: no radius of their own
+    assert motifs.relative_ring_distance(one, pair) == pytest.approx(
+        motifs.ring_distance(one, pair) / 2.0, rel=1e-4
+    )
+    assert np.isnan(motifs.relative_ring_distance(pair, pair[[0]]))
 
 
 def test_period_fixed_points_search_a_repeated_input_once():
@@ -108,6 +136,40 @@ def test_period_fixed_points_search_a_repeated_input_once():
     assert selected["Context"] is selected["Memory"]
     assert len(selected["Memory"]) == 1  # one stable point: no memory before training
     assert selected["Memory"].is_stable.all()
+
+
+def test_period_points_search_each_tasks_input_from_the_same_states():
+    net = init_network(12, rng=np.random.default_rng(0), tasks=("delaygo", "delayanti"))
+    found = motifs.period_points(
+        net,
+        ["MemoryPro", "MemoryAnti"],
+        "Memory",
+        np.random.default_rng(1),
+        n_states=8,
+        keep_all=True,
+    )
+    assert list(found) == ["delaygo", "delayanti"]
+    for task, points in found.items():
+        trials = task_defs.make_trials(task, "test")
+        assert len(points) == 8
+        np.testing.assert_array_equal(
+            points.inputs, np.tile(fp.period_input(trials, "Memory"), (8, 1))
+        )
+    np.testing.assert_array_equal(found["delaygo"].x_init, found["delayanti"].x_init)
+    assert not np.array_equal(found["delaygo"].inputs, found["delayanti"].inputs)  # the rules
+
+
+def test_typical_norm_is_the_median_state_norm_over_the_tasks():
+    net = init_network(12, rng=np.random.default_rng(0), tasks=("delaygo", "dmsgo"))
+    norms = [
+        np.linalg.norm(net.run(task_defs.make_trials(task, "test").x).h, axis=-1).ravel()
+        for task in ("delaygo", "dmsgo")
+    ]
+    assert len(norms[0]) != len(norms[1])  # the tasks last differently long
+    assert motifs.typical_norm(net, ["MemoryPro"]) == pytest.approx(np.median(norms[0]))
+    assert motifs.typical_norm(net, ["MemoryPro", "ReactMatch2Sample"]) == pytest.approx(
+        np.median(np.concatenate(norms))
+    )
 
 
 def test_a_network_must_know_the_tasks_of_the_page():

@@ -20,6 +20,7 @@ BAD_VALUES = {
     "period": "NoSuchPeriod",
     "periods": ["Memory", "NoSuchPeriod"],
     "network": "no-such-network",
+    "networks": ["no-such-network"],
     "preset": "no-such-preset",
     "mode": "no-such-mode",
 }

@@ -10,11 +10,14 @@ The numbers behind Figs 1–2 (Claims 1–2 of the paper), from the results of
   starting state along it; the figures and counts need a resolution that does not depend on
   how many starting states were used.
 - :func:`period_fixed_points`: the fixed points of every period of one task, found once per
-  distinct input (in MemoryPro the Context and Memory periods receive the same input).
+  distinct input (in MemoryPro the Context and Memory periods receive the same input);
+  :func:`period_points`: the fixed points of one period under each of several tasks' inputs,
+  searched from the same starting states (one network's ring in every seed, Fig. 1; both
+  tasks' Memory rings, Fig. 2); :func:`typical_norm`: the unit a ring's radius is stated in.
 - :func:`ring_measures`: is a set of fixed points a ring attractor (Fig. 1E)? Its points lie
   in a plane, at one distance from their centroid, all around it, and each has a leading
-  eigenvalue ``|λ|`` ≈ 1 (marginally stable along the ring). :func:`ring_distance`: do two
-  sets of points lie on one ring (Fig. 2)?
+  eigenvalue ``|λ|`` ≈ 1 (marginally stable along the ring). :func:`ring_distance` and
+  :func:`relative_ring_distance`: do two sets of points lie on one ring (Fig. 2)?
 - :func:`check_trained_on`: does a page's network know the page's tasks?
 
 The pages' other parameters (``n_interp``, ``max_q``, ``spacing``, ...) are checked by
@@ -88,6 +91,56 @@ def period_fixed_points(
     return {p: found[task, twin[p]] for p in periods}
 
 
+def period_points(
+    net: Network,
+    tasks: Sequence[str],
+    period: str,
+    rng: np.random.Generator,
+    *,
+    n_states: int = 1000,
+    noise_std: float = 0.05,
+    **options,
+) -> dict[str, fp.FixedPoints]:
+    """Fixed points of one period under each task's input, from the same starting states.
+
+    Each task's input is that of the period's first step in its "test" trial 0. The
+    ``n_states`` starting states are drawn (:func:`flexmt.fixed_points.sample_states`) from
+    all ``tasks``' noise-free test trajectories pooled, so each task's search starts from the
+    same states and a motif the tasks share is found alike in all of them.
+
+    Parameters
+    ----------
+    net : the network.
+    tasks : code or paper names; ``period`` must be a period of each.
+    period : reader name of the period (e.g. ``"Memory"``).
+    rng : source of the starting states.
+    **options : :class:`flexmt.fixed_points.FinderSettings`.
+
+    Returns
+    -------
+    code task name → its points (as found: select them with :func:`select_points`).
+    """
+    batches = {
+        task: task_defs.make_trials(task, "test") for task in task_defs.canonical_tasks(tasks)
+    }
+    pool = np.concatenate(
+        [net.run(trials.x).h.reshape(-1, net.n_rnn) for trials in batches.values()]
+    )
+    starts = fp.sample_states(pool, n_states, rng, noise_std=noise_std)
+    step = net.step_function()
+    return {
+        task: fp.find_fixed_points(step, starts, fp.period_input(trials, period), **options)
+        for task, trials in batches.items()
+    }
+
+
+def typical_norm(net: Network, tasks: Sequence[str]) -> float:
+    """The median norm of the states of ``tasks``' noise-free "test" trajectories: the unit in
+    which the pages state a ring's radius."""
+    states = [net.run(task_defs.make_trials(task, "test").x).h for task in tasks]
+    return float(np.median(np.concatenate([np.linalg.norm(h, axis=-1).ravel() for h in states])))
+
+
 def select_periods(
     points: Mapping[str, fp.FixedPoints], max_q: float, spacing: float
 ) -> dict[str, fp.FixedPoints]:
@@ -108,6 +161,16 @@ def ring_distance(points_1: fp.FixedPoints, points_2: fp.FixedPoints) -> float:
         return float("nan")
     distance = np.linalg.norm(points_1.xstar[:, None] - points_2.xstar[None], axis=-1)
     return float((distance.min(axis=1).mean() + distance.min(axis=0).mean()) / 2)
+
+
+def relative_ring_distance(points_1: fp.FixedPoints, points_2: fp.FixedPoints) -> float:
+    """:func:`ring_distance` over the mean radius of the two sets as rings
+    (:func:`ring_measures`; a set of fewer than three points has no radius): small when the
+    sets are samplings of one ring, about 1 or more when one is a displaced ring. NaN when
+    neither set has a radius."""
+    radii = [ring_measures(points).radius for points in (points_1, points_2)]
+    radii = [r for r in radii if np.isfinite(r)]
+    return ring_distance(points_1, points_2) / np.mean(radii) if radii else float("nan")
 
 
 # ----------------------------------------------------------------------------- ring
@@ -142,6 +205,11 @@ class RingMeasures:
     def fraction_stable(self) -> float:
         """n_stable / n_points (NaN without points)."""
         return self.n_stable / self.n_points if self.n_points else float("nan")
+
+    @property
+    def median_max_abs_eig(self) -> float:
+        """The median over the points of their largest ``|λ|`` (NaN without points)."""
+        return float(np.median(self.max_abs_eig)) if self.n_points else float("nan")
 
     def fraction_marginal(self, tolerance: float = 0.01) -> float:
         """Fraction of the points whose largest ``|λ|`` lies within ``tolerance`` of 1 (NaN
