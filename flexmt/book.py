@@ -236,7 +236,9 @@ def execute(
     name : notebook name (``supp1_tasks``) or path to its ``.py`` file.
     out_dir : folder that receives ``<name>.ipynb`` and everything the notebook writes (it is
         injected as the notebook's ``out_dir`` parameter).
-    parameters : values for the notebook's other parameters, e.g. ``{"quick": True}``.
+    parameters : values for the notebook's other parameters, e.g. ``{"quick": True}``. The
+        kernel runs in the caller's working directory, so a relative path among them (a
+        network folder) means what it means to the caller.
 
     Returns
     -------
@@ -277,7 +279,7 @@ def execute(
                 parameters={**parameters, "out_dir": str(out_dir)},
                 kernel_name="python3",
                 language="python",
-                cwd=str(out_dir),
+                cwd=str(Path.cwd()),
                 progress_bar=False,
                 # Encrypted kernel channels; the kernel warns on every start otherwise.
                 config=Config({"KernelManager": {"transport_encryption": "auto"}}),

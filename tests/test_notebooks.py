@@ -70,6 +70,21 @@ def test_build_stops_at_a_failing_notebook(tmp_path, monkeypatch, capsys):
     assert run.papermill.end_time and not run.papermill.exception
 
 
+def test_a_relative_network_path_means_what_it_means_to_the_caller(tmp_path, monkeypatch):
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        '# %% [markdown]\n# # Probe\n\n# %% tags=["parameters"]\nnetwork = "none"\n'
+        'quick = False\nout_dir = "."\n\n# %%\nfrom flexmt import book\n\n'
+        "params = book.check_parameters(network=network, out_dir=out_dir)\n"
+    )
+    (tmp_path / "runs" / "mynet").mkdir(parents=True)
+    (tmp_path / "runs" / "mynet" / "config.json").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    book.execute(probe, "out", {"network": "runs/mynet"})
+    assert (tmp_path / "out" / "probe.ipynb").is_file()
+    assert not (tmp_path / "out" / "runs").exists()
+
+
 def test_unknown_notebook_and_parameter_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown notebook 'fig99'; allowed: .*supp1_tasks"):
         book.execute("fig99", tmp_path)
