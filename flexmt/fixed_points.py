@@ -670,8 +670,21 @@ def _finish(
 
 
 # ----------------------------------------------------------------------------- public API
+def _check_selection(max_q: float | None, spacing: float | None) -> None:
+    """ValueError unless ``max_q`` and ``spacing`` are each None or a number > 0."""
+    for name, value in (("max_q", max_q), ("spacing", spacing)):
+        if value is not None and not (isinstance(value, int | float) and value > 0):
+            raise ValueError(f"{name} must be a number > 0 or None; got {value!r}")
+
+
 def find_fixed_points(
-    step: StepFunction, initial_states: np.ndarray, inputs: np.ndarray, **options
+    step: StepFunction,
+    initial_states: np.ndarray,
+    inputs: np.ndarray,
+    *,
+    max_q: float | None = None,
+    spacing: float | None = None,
+    **options,
 ) -> FixedPoints:
     """Fixed points of ``step`` found from many starting states at once.
 
@@ -682,6 +695,11 @@ def find_fixed_points(
     initial_states : (B, N) starting states.
     inputs : (n_in,) one input held for all states, or (B, n_in), one per state. Each distinct
         input row is its own system: outliers and duplicates are judged within it.
+    max_q : keep only points with q ≤ max_q (default: all).
+    spacing : then merge the kept points to at least this far apart, the lowest-q point of
+        each group kept (default: only the finder's ``tol_unique``). The same selection as
+        ``points.select_q(max_q).unique(spacing)``, made before the points are linearised,
+        which saves the time and memory of the dropped points' Jacobians.
     **options : any of :class:`FinderSettings` (e.g. ``tol_q=1e-9``, ``keep_all=True``).
 
     Returns
@@ -689,7 +707,7 @@ def find_fixed_points(
     FixedPoints
         The optimised states with q, Jacobians and stability, in the order of their starting
         states (unless ``keep_all``: outliers dropped, each cluster of duplicates reduced to
-        its lowest-q point).
+        its lowest-q point; then the selection above).
 
     Raises
     ------
@@ -698,8 +716,9 @@ def find_fixed_points(
         or unknown or invalid options.
     """
     s = FinderSettings.from_options(options)
+    _check_selection(max_q, spacing)
     states, inputs = _validated(step, initial_states, inputs, s.dtype)
-    return _finish(step, _optimise(step, states, inputs, s), s)
+    return _finish(step, _optimise(step, states, inputs, s), s, max_q=max_q, spacing=spacing)
 
 
 def state_jacobian(
@@ -973,9 +992,7 @@ def interpolate(
         raise ValueError(f"n_interp must be an integer >= 1; got {n_interp!r}")
     if not setups:
         raise ValueError("interpolate needs at least one SweepSetup")
-    for name, value in (("max_q", max_q), ("spacing", spacing)):
-        if value is not None and not (isinstance(value, int | float) and value > 0):
-            raise ValueError(f"{name} must be a number > 0 or None; got {value!r}")
+    _check_selection(max_q, spacing)
     alphas = np.arange(n_interp + 1) / n_interp
     prepared = [_prepared(step, setup, alphas, s.dtype) for setup in setups]
     warm = [states for states, _, _ in prepared]

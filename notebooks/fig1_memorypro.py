@@ -172,6 +172,7 @@ print(f"max |λ|: {ring.eigenvalue_summary()}; {ring.fraction_marginal():.0%} wi
 # %%
 display(plotting_atlas.network_table(seed_entries))
 rings, typical_norms = {}, {}
+selection = {"max_q": params["max_q"], "spacing": params["spacing"], **finder}
 for e, rng in zip(seed_entries, rng_seeds.spawn(len(seed_entries)), strict=True):
     if e.folder.resolve() == entry.folder.resolve():
         rings[e.name], typical_norms[e.name] = ring, typical
@@ -179,11 +180,9 @@ for e, rng in zip(seed_entries, rng_seeds.spawn(len(seed_entries)), strict=True)
     seed_net = zoo.load(e.name, e.folder.parent)
     motifs.check_trained_on(seed_net, ["MemoryPro"], e.name)
     (memory_points,) = motifs.period_points(
-        seed_net, ["MemoryPro"], "Memory", rng, n_states=params["n_starting_states"], **finder
+        seed_net, ["MemoryPro"], "Memory", rng, n_states=params["n_starting_states"], **selection
     ).values()
-    rings[e.name] = motifs.ring_measures(
-        motifs.select_points(memory_points, params["max_q"], params["spacing"])
-    )
+    rings[e.name] = motifs.ring_measures(memory_points)
     typical_norms[e.name] = motifs.typical_norm(seed_net, ["MemoryPro"])
 seed_rings = plotting_atlas.ring_table(rings, typical_norms)
 display(seed_rings.round(3))

@@ -203,15 +203,14 @@ display(plotting_atlas.network_table(seed_entries))
 trained = [e for e in seed_entries if e.status != "running"]
 seed_rings, typical_norms, shared = {}, {}, {}
 TASK_PAIR = ["MemoryAnti", "MemoryPro"]
+selection = {"max_q": params["max_q"], "spacing": params["spacing"], **finder}
 for e, rng in zip(trained, rng_seeds.spawn(len(trained)), strict=True):
     seed_net = zoo.load(e.name, e.folder.parent)
     motifs.check_trained_on(seed_net, TASK_PAIR, e.name)
     found_ends = motifs.period_points(
-        seed_net, TASK_PAIR, "Memory", rng, n_states=params["n_starting_states"], **finder
+        seed_net, TASK_PAIR, "Memory", rng, n_states=params["n_starting_states"], **selection
     )
-    seed_ends = [
-        motifs.select_points(p, params["max_q"], params["spacing"]) for p in found_ends.values()
-    ]
+    seed_ends = list(found_ends.values())
     norm = motifs.typical_norm(seed_net, TASK_PAIR)
     for task, points in zip(TASK_PAIR, seed_ends, strict=True):
         seed_rings[f"{e.name}, {task}"] = motifs.ring_measures(points)

@@ -376,10 +376,26 @@ def test_interpolate_rejects_bad_setups(setups, message):
 
 
 @pytest.mark.parametrize("option", [{"max_q": -1.0}, {"spacing": 0.0}, {"spacing": "0.3"}])
-def test_interpolate_rejects_bad_selection(option):
+def test_interpolate_and_find_reject_bad_selection(option):
+    step = _leaky_tanh_step(np.array([[2.0]]))
     setup = fp.SweepSetup([0.0], [1.0], np.zeros((3, 1)), [0.0])
-    with pytest.raises(ValueError, match=f"{next(iter(option))} must be a number > 0"):
-        fp.interpolate(_leaky_tanh_step(np.array([[2.0]])), [setup], dtype="float64", **option)
+    message = f"{next(iter(option))} must be a number > 0"
+    with pytest.raises(ValueError, match=message):
+        fp.interpolate(step, [setup], dtype="float64", **option)
+    with pytest.raises(ValueError, match=message):
+        fp.find_fixed_points(step, np.zeros((3, 1)), np.zeros(1), dtype="float64", **option)
+
+
+def test_find_keeps_and_merges_points_as_selecting_them_afterwards_would():
+    step = _leaky_tanh_step(np.array([[2.0]]))
+    starts = np.linspace(-2, 2, 41)[:, None]
+    inputs = np.full((41, 1), -0.3)  # three points, 0.96 apart
+    every = fp.find_fixed_points(step, starts, inputs, dtype="float64")
+    kept = fp.find_fixed_points(step, starts, inputs, max_q=1e-9, spacing=1.2, dtype="float64")
+    expected = every.select_q(1e-9).unique(tol_unique=1.2)
+    assert len(every) == 3 and len(kept) == 2
+    for name, value in _fields(expected).items():
+        np.testing.assert_array_equal(getattr(kept, name), value)
 
 
 # ----------------------------------------------------------------------------- data

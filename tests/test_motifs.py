@@ -157,6 +157,12 @@ def test_period_points_search_each_tasks_input_from_the_same_states():
         )
     np.testing.assert_array_equal(found["delaygo"].x_init, found["delayanti"].x_init)
     assert not np.array_equal(found["delaygo"].inputs, found["delayanti"].inputs)  # the rules
+    unselected = motifs.period_points(net, ["MemoryAnti"], "Memory", np.random.default_rng(1))
+    selected = motifs.period_points(
+        net, ["MemoryAnti"], "Memory", np.random.default_rng(1), max_q=1e-7, spacing=1e-4
+    )
+    expected = motifs.select_points(unselected["delayanti"], 1e-7, 1e-4)
+    np.testing.assert_array_equal(selected["delayanti"].xstar, expected.xstar)
 
 
 def test_typical_norm_is_the_median_state_norm_over_the_tasks():

@@ -99,6 +99,8 @@ def period_points(
     *,
     n_states: int = 1000,
     noise_std: float = 0.05,
+    max_q: float | None = None,
+    spacing: float | None = None,
     **options,
 ) -> dict[str, fp.FixedPoints]:
     """Fixed points of one period under each task's input, from the same starting states.
@@ -114,11 +116,13 @@ def period_points(
     tasks : code or paper names; ``period`` must be a period of each.
     period : reader name of the period (e.g. ``"Memory"``).
     rng : source of the starting states.
+    max_q, spacing : the points kept, as in :func:`select_points` but chosen before they are
+        linearised (:func:`flexmt.fixed_points.find_fixed_points`; default: all found).
     **options : :class:`flexmt.fixed_points.FinderSettings`.
 
     Returns
     -------
-    code task name → its points (as found: select them with :func:`select_points`).
+    code task name → its points.
     """
     batches = {
         task: task_defs.make_trials(task, "test") for task in task_defs.canonical_tasks(tasks)
@@ -129,7 +133,9 @@ def period_points(
     starts = fp.sample_states(pool, n_states, rng, noise_std=noise_std)
     step = net.step_function()
     return {
-        task: fp.find_fixed_points(step, starts, fp.period_input(trials, period), **options)
+        task: fp.find_fixed_points(
+            step, starts, fp.period_input(trials, period), max_q=max_q, spacing=spacing, **options
+        )
         for task, trials in batches.items()
     }
 
