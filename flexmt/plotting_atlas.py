@@ -390,6 +390,7 @@ def continuity_table(continuity: Mapping[str, pairs.SweepContinuity]) -> pd.Data
             "jump ratio": f"{c.jump_ratio:.2f}",
             "count changes": c.count_changes,
             "stability changes": c.stability_changes,
+            "share of 2n": f"{c.change_share:.2f}",
             "steps without a point": c.missing,
         }
         for name, c in continuity.items()

@@ -159,10 +159,11 @@ def test_sweep_continuity_counts_a_saddle_node_bifurcation():
     assert continuity.count_changes == 1  # 3 points, then 1
     assert continuity.stability_changes == 1  # 2 stable points, then 1
     assert continuity.jump_ratio > 10 and continuity.missing == 0 and continuity.bifurcates
+    assert continuity.transitions == 20 and continuity.change_share == pytest.approx(2 / 40)
     gentle = fp.SweepSetup([-0.5], [0.5], starts, [-1.0], rollout_steps=1000)
     (smooth,) = fp.interpolate(_gentle_step, [gentle], max_q=1e-9, dtype="float64")
     calm = pairs.sweep_continuity(smooth)
-    assert not calm.bifurcates and calm.jump_ratio < 2
+    assert not calm.bifurcates and calm.jump_ratio < 2 and calm.change_share == 0
     assert calm.max_shift < continuity.max_shift / 5
 
 
@@ -193,7 +194,10 @@ def test_sweep_continuity_merges_imprecise_duplicates():
     continuity = pairs.sweep_continuity(sweep)
     assert continuity.count_changes == 0 and continuity.stability_changes == 0
     assert continuity.jump_ratio == pytest.approx(1.0)
-    assert pairs.sweep_continuity(sweep, merge=1e-4).count_changes == 1
+    strict = pairs.sweep_continuity(sweep, merge=1e-4)
+    # the two copies are two stable points: both counts change once, of 2 × 2 possible
+    assert strict.count_changes == strict.stability_changes == 1
+    assert strict.change_share == pytest.approx(2 / 4)
 
 
 # ----------------------------------------------------------------------------- lesions

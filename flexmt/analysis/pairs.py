@@ -280,6 +280,7 @@ class SweepContinuity:
     stability_changes : steps k ≥ 1 at which the number of distinct stable points, or the
         stability of the relevant point, differs from step k − 1.
     missing : steps without any fixed point (hence no relevant point).
+    transitions : step transitions n (steps k = 1 … n), so each change count is at most n.
     """
 
     max_shift: float
@@ -288,12 +289,21 @@ class SweepContinuity:
     count_changes: int
     stability_changes: int
     missing: int
+    transitions: int
 
     @property
     def bifurcates(self) -> bool:
         """True if the number of distinct fixed points or their stability changes anywhere
         along the sweep."""
         return self.count_changes + self.stability_changes > 0
+
+    @property
+    def change_share(self) -> float:
+        """Count and stability changes over the 2n possible: 0 for a structure that holds,
+        one or two over 2n for a single bifurcation, near 1 when the points found change at
+        almost every step (then :attr:`bifurcates` is true of any sweep and tells none
+        apart)."""
+        return (self.count_changes + self.stability_changes) / (2 * self.transitions)
 
 
 def sweep_continuity(sweep: fp.Sweep, *, merge: float = 0.01) -> SweepContinuity:
@@ -329,6 +339,7 @@ def sweep_continuity(sweep: fp.Sweep, *, merge: float = 0.01) -> SweepContinuity
         count_changes=int(np.count_nonzero(np.diff(n_points))),
         stability_changes=int(np.count_nonzero(flips)),
         missing=int(np.count_nonzero(~found)),
+        transitions=len(sweep.alphas) - 1,
     )
 
 
