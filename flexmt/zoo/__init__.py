@@ -290,10 +290,11 @@ def _machine(e: ZooEntry) -> str:
     if not e.machine:
         return "—"
     cpus = "; ".join(e.cpu_models)
-    threads = e.machine.get("tf_threads") or "default"
+    n = e.machine.get("tf_threads")
+    threads = f"{n} thread{'s' * (n != 1)}" if n else "default threads"
     return (
         f"{e.machine['node']}, {e.machine['cpus']} CPUs ({cpus}), TF {e.machine['tensorflow']}"
-        f" on {threads} threads"
+        f" on {threads}"
     )
 
 
