@@ -398,6 +398,21 @@ def continuity_table(continuity: Mapping[str, pairs.SweepContinuity]) -> pd.Data
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def switch_table(switches: Mapping[str, pairs.AttractorSwitches]) -> pd.DataFrame:
+    """The attractor-switch numbers of several sweeps (Figs 3D–E, 4D–I), one row per sweep."""
+    import pandas as pd
+
+    rows = {
+        name: {
+            "largest share switching at one step": f"{s.max_switch:.2f}",
+            "at step k": int(np.argmax(s.switch_share)) + 1,
+            "least share settled": f"{s.min_settled:.2f}",
+        }
+        for name, s in switches.items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def ring_table(
     rings: Mapping[str, RingMeasures], typical_norms: Mapping[str, float]
 ) -> pd.DataFrame:

@@ -61,8 +61,8 @@ params = book.check_parameters(
 )
 entries = pairs.select_networks(params["networks"], [params["preset"]])
 quick = params["quick"]
-n_states, steps, splits = (
-    (64, 5, 100) if quick else (params["n_starting_states"], params["n_interp"], 1000)
+n_states, steps, splits, settle_steps = (
+    (64, 5, 100, 200) if quick else (params["n_starting_states"], params["n_interp"], 1000, 1000)
 )
 finder = book.QUICK_FINDER if quick else {}
 
@@ -108,16 +108,17 @@ SWEEPS = {
         ("ReactPro", "Response"),
     ),
 }
-sweeps = {}
+sweeps, setups = {}, {}
 for network, net in nets.items():
-    setups = [
-        pairs.task_periods_setup(
-            net, start, end, np.random.default_rng([params["seed"], k]), n_states=n_states
-        )
-        for k, (start, end) in enumerate(SWEEPS.values())
-    ]
+    for k, (name, (start, end)) in enumerate(SWEEPS.items()):
+        rng = np.random.default_rng([params["seed"], k])
+        setups[network, name] = pairs.task_periods_setup(net, start, end, rng, n_states=n_states)
     found = fp.interpolate(
-        net.step_function(), setups, n_interp=steps, max_q=params["max_q"], **finder
+        net.step_function(),
+        [setups[network, name] for name in SWEEPS],
+        n_interp=steps,
+        max_q=params["max_q"],
+        **finder,
     )
     sweeps.update({(network, name): sweep for name, sweep in zip(SWEEPS, found, strict=True)})
 continuity = {key: pairs.sweep_continuity(sweep) for key, sweep in sweeps.items()}
@@ -145,6 +146,29 @@ fig = plotting_atlas.plot_sweeps({name: sweeps[first, name] for name in SWEEPS})
 
 # %%
 display(plotting_atlas.continuity_table({f"{n}: {name}": c for (n, name), c in continuity.items()}))
+
+# %% [markdown]
+# ### Where the states settle
+#
+# The counts above depend on which slow points the search reaches. A second test follows
+# only attractors, found by simulation (`flexmt.analysis.pairs.attractor_switches`): each
+# sweep's starting states run for 1,000 steps under every u_k, and a state whose settled
+# state moves more than a quarter of the typical state norm between consecutive steps has
+# changed attractor. While the attractors deform continuously, few states switch at any step
+# (those near a moving basin boundary); when an attractor vanishes, its whole basin switches
+# at once. The number is the largest share switching at one step. The least share of states
+# settled (moving less than 1% of the norm in 50 more steps) says whether the states reach
+# attractors at all: where they do not, they still drift, and the switches compare states in
+# motion rather than attractors.
+
+# %%
+switches = {
+    key: pairs.attractor_switches(
+        nets[key[0]].step_function(), setup, n_interp=steps, n_steps=settle_steps
+    )
+    for key, setup in setups.items()
+}
+display(plotting_atlas.switch_table({f"{n}: {name}": s for (n, name), s in switches.items()}))
 
 # %% [markdown]
 # ## Fig. 4B–C: Context end states and first stimulus updates
@@ -202,6 +226,14 @@ for label, names in (("shared pairs", shared), ("not-shared pair", [not_shared])
     numbers[f"share of the 2n possible count + stability changes, {label}"] = (
         plotting_atlas.mean_sd([continuity[net, n].change_share for net in nets for n in names])
     )
+for name in SWEEPS:
+    values = [switches[network, name] for network in nets]
+    numbers[f"largest share of states switching attractor at one step, {name}"] = (
+        plotting_atlas.mean_sd([v.max_switch for v in values])
+    )
+    numbers[f"least share of states settled, {name}"] = plotting_atlas.mean_sd(
+        [v.min_settled for v in values]
+    )
 numbers["sweeps with a bifurcation, shared pairs"] = (
     f"{sum(changed[n] for n in shared)} of {len(shared) * len(nets)}"
 )
@@ -234,6 +266,14 @@ recorded = book.record(
         "share of the 2n possible count + stability changes, not-shared pair": (
             "1/n per bifurcation (Fig. 4D–I)"
         ),
+        **{
+            f"largest share of states switching attractor at one step, {name}": (
+                "≈ 0: attractors deform continuously (Fig. 3D–E)"
+                if "(shared)" in name
+                else "a basin's share: an attractor vanishes (Fig. 4D–I)"
+            )
+            for name in SWEEPS
+        },
         "slope (° per unit distance)": "positive (Fig. 4C)",
         "held-out R², trained": "high: distance predicts angle (Fig. 4C)",
         "networks (status)": "paper: trained to 0.95–0.999 mean performance",

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from flexmt import analysis, zoo
+from flexmt import analysis, plotting_atlas, zoo
 from flexmt import fixed_points as fp
 from flexmt.analysis import pairs
 from flexmt.network import Network
@@ -165,6 +165,40 @@ def test_sweep_continuity_counts_a_saddle_node_bifurcation():
     calm = pairs.sweep_continuity(smooth)
     assert not calm.bifurcates and calm.jump_ratio < 2 and calm.change_share == 0
     assert calm.max_shift < continuity.max_shift / 5
+
+
+def test_attractor_switches_find_the_saddle_node_and_only_it():
+    starts = np.linspace(-1.5, 1.5, 61, dtype=np.float32)[:, None]
+    bistable = fp.SweepSetup([0.0], [1.0], starts, [0.0])
+    switches = pairs.attractor_switches(_tanh_step, bistable)
+    # the lower attractor vanishes between u = 0.50 and 0.55 (u_c ≈ 0.533): its whole basin
+    # jumps at that step, and only a few states near the moving saddle switch elsewhere
+    assert np.argmax(switches.switch_share) == 10 and switches.max_switch > 0.25
+    assert np.sort(switches.switch_share)[-2] < 0.05
+    assert switches.min_settled == 1.0
+    gentle = fp.SweepSetup([-0.5], [0.5], starts, [0.0])
+    calm = pairs.attractor_switches(_gentle_step, gentle)
+    assert calm.max_switch == 0.0 and calm.min_settled == 1.0
+
+
+def test_attractor_switches_say_when_states_never_settle():
+    def rotation(h, u):
+        c, s = np.cos(0.3), np.sin(0.3)
+        return tf.matmul(h, tf.constant([[c, s], [-s, c]], tf.float32)) + 0 * u[:, :1]
+
+    setup = fp.SweepSetup([0.0], [1.0], np.eye(2, dtype=np.float32), [0.0, 0.0])
+    circling = pairs.attractor_switches(rotation, setup, n_interp=2, n_steps=100)
+    assert circling.settled_share.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="n_steps must be an integer >= 1; got 0"):
+        pairs.attractor_switches(rotation, setup, n_steps=0)
+    with pytest.raises(ValueError, match="jump must be a number > 0; got -1"):
+        pairs.attractor_switches(rotation, setup, jump=-1)
+
+
+def test_the_switch_table_names_the_step_of_the_largest_switch():
+    jumps = pairs.AttractorSwitches(np.array([0.0, 0.4, 0.1]), np.array([1.0, 0.5, 1, 1]), 2.0)
+    table = plotting_atlas.switch_table({"a sweep": jumps})
+    assert table.loc["a sweep"].tolist() == ["0.40", 2, "0.50"]
 
 
 def test_sweep_continuity_merges_imprecise_duplicates():

@@ -6,7 +6,9 @@
 - **Two task periods** (Figs 3D–E, 4D–I): a fixed-point sweep from the input of one task
   period to that of another, of the same task or of another one, under the same stimulus
   (:func:`task_periods_setup`), and the numbers that say whether the relevant fixed
-  point moves continuously or the structure bifurcates (:func:`sweep_continuity`).
+  point moves continuously or the structure bifurcates (:func:`sweep_continuity`), and
+  whether the states the dynamics settle in move continuously along the sweep
+  (:func:`attractor_switches`).
 - **A network with and without a cluster** (Fig. 5): the clusters of an atlas ranked by how
   selectively they vary in given task periods (:func:`rank_clusters`), and the trajectories
   and fixed points of a task period in the intact and the lesioned network
@@ -340,6 +342,104 @@ def sweep_continuity(sweep: fp.Sweep, *, merge: float = 0.01) -> SweepContinuity
         stability_changes=int(np.count_nonzero(flips)),
         missing=int(np.count_nonzero(~found)),
         transitions=len(sweep.alphas) - 1,
+    )
+
+
+@dataclass(frozen=True)
+class AttractorSwitches:
+    """Where the dynamics take a sweep's starting states as its input changes (Figs 3D–E, 4D–I).
+
+    Every starting state is run under each u_k; where it ends is its *settled state* at step
+    k. While the attractors deform continuously with u, each settled state moves a little from
+    one step to the next (a state near a moving basin boundary may change attractor); when an
+    attractor vanishes in a bifurcation, the states of its whole basin jump at the same step.
+
+    Attributes
+    ----------
+    switch_share : (n,) share of the starting states whose settled state moved more than
+        ``jump`` × ``typical_norm`` from step k − 1 to step k, k = 1 … n.
+    settled_share : (n + 1,) share of the states settled at step k: they moved less than
+        ``tol`` × ``typical_norm`` in ``check_steps`` more steps. Where few have settled the
+        states still drift (integration, slow manifolds, cycles) and ``switch_share`` there
+        compares states in motion, not attractors.
+    typical_norm : median norm of the settled states at u_1 and u_2.
+    """
+
+    switch_share: np.ndarray
+    settled_share: np.ndarray
+    typical_norm: float
+
+    @property
+    def max_switch(self) -> float:
+        """The largest share of states that changed attractor at one step: near 0 while the
+        attractors deform continuously, about a basin's share at a bifurcation."""
+        return float(self.switch_share.max())
+
+    @property
+    def min_settled(self) -> float:
+        """The smallest share of settled states over the steps."""
+        return float(self.settled_share.min())
+
+
+def attractor_switches(
+    step: fp.StepFunction,
+    setup: fp.SweepSetup,
+    *,
+    n_interp: int = 20,
+    n_steps: int = 1000,
+    check_steps: int = 50,
+    jump: float = 0.25,
+    tol: float = 0.01,
+) -> AttractorSwitches:
+    """Run a sweep's starting states to where they settle under every u_k and measure how the
+    settled states move from step to step (:class:`AttractorSwitches`).
+
+    Unlike the fixed-point search of :func:`flexmt.fixed_points.interpolate`, this follows
+    only the attractors the starting states reach, but finds them by simulation, so it does
+    not depend on how far a slow point's q could be minimised.
+
+    Parameters
+    ----------
+    step : the step function h' = F(h, u) on TensorFlow tensors (B, N), (B, n_in).
+    setup : the sweep: end inputs u_1, u_2 and ``initial_states`` (B, N) as starting states.
+    n_interp : interpolation steps n; u_k = u_1 + (k/n)(u_2 − u_1), k = 0 … n.
+    n_steps : steps run under each u_k.
+    check_steps : further steps that test whether a state has settled.
+    jump : a settled state that moves more than this × the typical norm between consecutive
+        steps has changed attractor.
+    tol : a state that moves less than this × the typical norm in ``check_steps`` steps has
+        settled.
+
+    Returns
+    -------
+    The :class:`AttractorSwitches` of the sweep.
+    """
+    import tensorflow as tf
+
+    for name, value in (("n_interp", n_interp), ("n_steps", n_steps), ("check_steps", check_steps)):
+        if not (isinstance(value, int) and value >= 1):
+            raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+    for name, value in (("jump", jump), ("tol", tol)):
+        if not (isinstance(value, (int, float)) and value > 0):
+            raise ValueError(f"{name} must be a number > 0; got {value!r}")
+    states = np.asarray(setup.initial_states, np.float32)
+    u_1, u_2 = np.asarray(setup.u_1, np.float32), np.asarray(setup.u_2, np.float32)
+    alphas = np.arange(n_interp + 1) / n_interp
+    inputs = (u_1 + alphas[:, None] * (u_2 - u_1)).astype(np.float32)
+    h = tf.constant(np.tile(states, (len(alphas), 1)))
+    u = tf.constant(np.repeat(inputs, len(states), axis=0))
+    for _ in range(n_steps):
+        h = step(h, u)
+    settled = h.numpy().reshape(len(alphas), len(states), -1)
+    for _ in range(check_steps):
+        h = step(h, u)
+    drift = np.linalg.norm(h.numpy().reshape(settled.shape) - settled, axis=-1)
+    typical = float(np.median(np.linalg.norm(settled[[0, -1]], axis=-1)))
+    moves = np.linalg.norm(np.diff(settled, axis=0), axis=-1)
+    return AttractorSwitches(
+        switch_share=(moves > jump * typical).mean(axis=1),
+        settled_share=(drift < tol * typical).mean(axis=1),
+        typical_norm=typical,
     )
 
 
