@@ -924,14 +924,19 @@ def _rollout_ends(step, h0: np.ndarray, inputs: np.ndarray, n_steps: int) -> np.
     return h.numpy()
 
 
+def sweep_inputs(setup: SweepSetup, alphas: np.ndarray, dtype: str = "float32") -> np.ndarray:
+    """(K, n_in) the inputs u_k = u_1 + α_k (u_2 − u_1) of a sweep at the given α_k (K,)."""
+    u_1, u_2 = np.asarray(setup.u_1, dtype), np.asarray(setup.u_2, dtype)
+    if u_1.ndim != 1 or u_1.shape != u_2.shape:
+        raise ValueError(f"u_1 and u_2 must both have shape (n_in,); got {u_1.shape}, {u_2.shape}")
+    return (u_1 + alphas[:, None] * (u_2 - u_1)).astype(dtype)
+
+
 def _prepared(
     step: StepFunction, setup: SweepSetup, alphas: np.ndarray, dtype: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A setup's checked starting states (B, N), step inputs (K, n_in) and rollout ends (K, N)."""
-    u_1, u_2 = np.asarray(setup.u_1, dtype), np.asarray(setup.u_2, dtype)
-    if u_1.ndim != 1 or u_1.shape != u_2.shape:
-        raise ValueError(f"u_1 and u_2 must both have shape (n_in,); got {u_1.shape}, {u_2.shape}")
-    inputs = (u_1 + alphas[:, None] * (u_2 - u_1)).astype(dtype)
+    inputs = sweep_inputs(setup, alphas, dtype)
     states, _ = _validated(step, setup.initial_states, inputs[0], dtype)
     h_start = np.asarray(setup.h_start, dtype)
     if h_start.shape != states.shape[1:]:

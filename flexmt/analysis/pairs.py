@@ -423,14 +423,12 @@ def attractor_switches(
         if not (isinstance(value, (int, float)) and value > 0):
             raise ValueError(f"{name} must be a number > 0; got {value!r}")
     states = np.asarray(setup.initial_states, np.float32)
-    u_1, u_2 = np.asarray(setup.u_1, np.float32), np.asarray(setup.u_2, np.float32)
-    alphas = np.arange(n_interp + 1) / n_interp
-    inputs = (u_1 + alphas[:, None] * (u_2 - u_1)).astype(np.float32)
-    h = tf.constant(np.tile(states, (len(alphas), 1)))
+    inputs = fp.sweep_inputs(setup, np.arange(n_interp + 1) / n_interp)
+    h = tf.constant(np.tile(states, (len(inputs), 1)))
     u = tf.constant(np.repeat(inputs, len(states), axis=0))
     for _ in range(n_steps):
         h = step(h, u)
-    settled = h.numpy().reshape(len(alphas), len(states), -1)
+    settled = h.numpy().reshape(len(inputs), len(states), -1)
     for _ in range(check_steps):
         h = step(h, u)
     drift = np.linalg.norm(h.numpy().reshape(settled.shape) - settled, axis=-1)
