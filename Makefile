@@ -24,8 +24,8 @@ lint: venv
 test: lint browser
 	$(BIN)/pytest -q --durations=10 -n 2 --dist loadfile
 
-# Execute every notebook, two at a time (each keeps about one core busy; any two of them peak
-# below 4 GB together, see benchmarks/RESULTS.md), build _build/html (warnings are errors),
+# Execute every notebook, two at a time (each kernel gets half the cores as TensorFlow threads;
+# any two of them peak below 4 GB together, see benchmarks/RESULTS.md), build _build/html (warnings are errors),
 # then open every page of the built book in headless Chromium (tests/test_book.py; see
 # book/running.md).
 book: venv browser

@@ -166,25 +166,34 @@ def validation_cell(name: str | Path) -> str:
 
 
 class _KernelEnvironment:
-    """Environment inherited by kernels: quiet TensorFlow, matplotlib's inline backend.
+    """Environment inherited by kernels: quiet TensorFlow, matplotlib's inline backend, and
+    optionally TensorFlow's thread counts.
 
-    Set while any notebook of this process runs (several may, on threads) and restored when
-    the last one ends.
+    Set while any notebook of this process runs (several may, on threads, and must then ask
+    for the same environment) and restored when the last one ends.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running = 0
+        self._current: dict[str, str] = {}
         self._saved: dict[str, str | None] = {}
 
     @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
+    def __call__(self, extra: Mapping[str, str]) -> Iterator[None]:
+        wanted = {**KERNEL_ENVIRONMENT, **extra}
         with self._lock:
             if not self._running:
-                keys = (*KERNEL_ENVIRONMENT, "MPLBACKEND")
+                keys = (*wanted, "MPLBACKEND")
                 self._saved = {key: os.environ.get(key) for key in keys}
-                os.environ.update(KERNEL_ENVIRONMENT)
+                os.environ.update(wanted)
                 os.environ.pop("MPLBACKEND", None)  # a forced backend would hide the figures
+                self._current = wanted
+            elif wanted != self._current:
+                raise RuntimeError(
+                    f"notebooks running at once must share one kernel environment; {wanted} "
+                    f"asked for while {self._current} is set"
+                )
             self._running += 1
         try:
             yield
@@ -227,7 +236,11 @@ def _tidy(path: Path) -> None:
 
 
 def execute(
-    name: str | Path, out_dir: str | Path, parameters: Mapping[str, object] | None = None
+    name: str | Path,
+    out_dir: str | Path,
+    parameters: Mapping[str, object] | None = None,
+    *,
+    threads: int | None = None,
 ) -> Path:
     """Execute one notebook with papermill, in memory from its py:percent file.
 
@@ -239,6 +252,9 @@ def execute(
     parameters : values for the notebook's other parameters, e.g. ``{"quick": True}``. The
         kernel runs in the caller's working directory, so a relative path among them (a
         network folder) means what it means to the caller.
+    threads : TensorFlow threads of the kernel, within and across operations (None:
+        TensorFlow's default, one per core). Notebooks run side by side should share out the
+        cores (:func:`kernel_threads`).
 
     Returns
     -------
@@ -247,7 +263,7 @@ def execute(
     Raises
     ------
     ValueError
-        For an unknown notebook or parameter.
+        For an unknown notebook or parameter, or a bad thread count.
     NotebookError
         When a cell raises (the executed notebook is still written, up to that cell).
     """
@@ -255,6 +271,8 @@ def execute(
     from traitlets.config import Config
 
     path = notebook_path(name)
+    if threads is not None:
+        _natural("threads", threads, 1)
     nb = read_notebook(path)
     defaults = _parameters_of(nb)
     missing = [p for p in REQUIRED_PARAMETERS if p not in defaults]
@@ -272,7 +290,7 @@ def execute(
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / f"{path.stem}.ipynb"
     try:
-        with _kernel_environment():
+        with _kernel_environment(_thread_environment(threads)):
             papermill.execute_notebook(
                 nb,
                 str(output),
@@ -573,25 +591,26 @@ def build(root: str | Path = ROOT, *, quick: bool = False, jobs: int = 1) -> Pat
     ----------
     root : folder holding ``_config.yml``, ``_toc.yml`` and ``book/`` (see :func:`stage`).
     quick : run the notebooks with ``quick=True`` (for tests).
-    jobs : figure notebooks executed at once (each in its own kernel); the report runs last,
-        alone. A failing notebook stops the build once the notebooks running beside it end.
+    jobs : figure notebooks executed at once, each in its own kernel with
+        :func:`kernel_threads` TensorFlow threads; the report runs last, alone. A failing
+        notebook stops the build once the notebooks running beside it end.
 
     Returns
     -------
     Path of the HTML folder, ``root/_build/html``.
     """
-    if not (isinstance(jobs, int) and not isinstance(jobs, bool) and jobs >= 1):
-        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
+    _natural("jobs", jobs, 1)
     root = Path(root).resolve()
     generated = root / GENERATED
     for stale in (generated, root / "_build" / "html"):  # no page of an earlier build survives
         shutil.rmtree(stale, ignore_errors=True)
     draw_prose_figures(generated / FIGURES)
     parameters = {"quick": True} if quick else {}
+    threads = kernel_threads(jobs)
     names = notebook_names()
     figures = [n for n in names if n != REPORT]
     with ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(_timed_execute, n, generated, parameters) for n in figures]
+        futures = [pool.submit(_timed_execute, n, generated, parameters, threads) for n in figures]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         failed = next((f for f in done if f.exception()), None)
         if failed:
@@ -599,14 +618,34 @@ def build(root: str | Path = ROOT, *, quick: bool = False, jobs: int = 1) -> Pat
             raise failed.exception()
     if REPORT in names:
         _check_records(generated, figures)
-        _timed_execute(REPORT, generated, parameters)
+        _timed_execute(REPORT, generated, parameters, threads)
     _jupyter_book(root)
     return root / "_build" / "html"
 
 
-def _timed_execute(name: str, out_dir: Path, parameters: Mapping[str, object]) -> None:
+def _thread_environment(threads: int | None) -> dict[str, str]:
+    """Kernel environment variables that set TensorFlow's thread counts (none for None)."""
+    if threads is None:
+        return {}
+    return {"TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": str(threads)}
+
+
+def kernel_threads(jobs: int) -> int:
+    """TensorFlow threads for each of ``jobs`` kernels run at once: the cores this process may
+    use, shared out (at least one).
+
+    With more threads than cores, TensorFlow's thread pools spend CPU waiting on each other:
+    beside two busy processes on two cores, the Fig. 4 notebook used 1.5x the CPU on two
+    threads that it used on one (benchmarks/RESULTS.md).
+    """
+    return max(1, len(os.sched_getaffinity(0)) // _natural("jobs", jobs, 1))
+
+
+def _timed_execute(
+    name: str, out_dir: Path, parameters: Mapping[str, object], threads: int
+) -> None:
     start = time.perf_counter()
-    execute(name, out_dir, parameters)
+    execute(name, out_dir, parameters, threads=threads)
     print(f"flexmt.book: {name} executed in {time.perf_counter() - start:.0f} s", flush=True)
 
 

@@ -4,6 +4,7 @@ checked in tests/test_book.py, on the quick book.
 """
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -55,7 +56,9 @@ def test_build_stops_at_a_failing_notebook(tmp_path, monkeypatch, capsys):
         head.format("Fails") + '\n# %%\nraise RuntimeError("the motif is missing")\n'
     )
     (notebooks / "fig1_sleeps.py").write_text(
-        head.format("Sleeps") + "\n# %%\nimport time\n\ntime.sleep(3)\n"
+        head.format("Sleeps")
+        + "\n# %%\nimport os\nimport time\n\ntime.sleep(3)\n"
+        + 'print(os.environ["TF_NUM_INTRAOP_THREADS"], os.environ["TF_NUM_INTEROP_THREADS"])\n'
     )
     monkeypatch.setattr(book, "NOTEBOOKS", notebooks)
     root = book.stage(tmp_path / "root")
@@ -65,9 +68,26 @@ def test_build_stops_at_a_failing_notebook(tmp_path, monkeypatch, capsys):
     error = capsys.readouterr().err
     assert "'fig0_fails' stopped: RuntimeError: the motif is missing" in error
     assert not (root / "_build").exists()
-    # the notebook running beside the failing one ran to its end
-    run = nbformat.read(root / book.GENERATED / "fig1_sleeps.ipynb", as_version=4).metadata
-    assert run.papermill.end_time and not run.papermill.exception
+    # the notebook running beside the failing one ran to its end, on its share of the cores
+    run = nbformat.read(root / book.GENERATED / "fig1_sleeps.ipynb", as_version=4)
+    assert run.metadata.papermill.end_time and not run.metadata.papermill.exception
+    threads = str(book.kernel_threads(2))
+    assert run.cells[-1].outputs[0].text.split() == [threads, threads]
+
+
+def test_kernel_threads_share_out_the_cores(tmp_path, monkeypatch):
+    cores = len(os.sched_getaffinity(0))
+    assert [book.kernel_threads(j) for j in (1, 2, cores + 1)] == [cores, max(1, cores // 2), 1]
+    with pytest.raises(ValueError, match="threads must be an integer >= 1; got 0"):
+        book.execute("supp1_tasks", tmp_path, threads=0)
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    with book._kernel_environment({"TF_NUM_INTRAOP_THREADS": "1"}):
+        assert os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
+        with pytest.raises(RuntimeError, match="must share one kernel environment"):
+            with book._kernel_environment({"TF_NUM_INTRAOP_THREADS": "2"}):
+                pass
+    assert "TF_NUM_INTRAOP_THREADS" not in os.environ
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_relative_network_path_means_what_it_means_to_the_caller(tmp_path, monkeypatch):
