@@ -41,7 +41,7 @@ from flexmt.analysis import pairs
 # %% tags=["parameters"]
 networks = "zoo"  # "zoo": every zoo network of the preset below; or zoo names / folders
 preset = "all-softplus"  # the 15-task softplus networks of Figs 3–5
-n_starting_states = 500  # starting states of each sweep
+n_starting_states = 200  # starting states of each sweep (500 doubles the page's time)
 n_interp = 20  # interpolation steps n (the paper's 20)
 max_q = 1e-6  # fixed points kept: q below this
 seed = 0  # seeds the starting states and the splits of the fit
@@ -81,17 +81,19 @@ first = entries[0].name
 #
 # Each sweep's inputs come from trials of each task showing the same stimulus, at 45°
 # (`flexmt.analysis.pairs.task_periods_setup`: "explicit" trials of each task, every other
-# parameter at the task's default; starting states from both tasks' trajectories at eight
-# stimulus angles). `flexmt.fixed_points` sets up sweeps of the rule between two tasks in one
-# period (`tasks_setup`) or of one task's input between two periods (`periods_setup`), but has
-# nothing for periods of two tasks; this helper builds both end inputs, and
-# `flexmt.fixed_points.interpolate` runs a network's three sweeps side by side (each state is
-# optimised on its own; only the rounding of the shared matrix products differs). For the two
-# category tasks the inputs differ only in the rule; for the integration tasks also in the
-# modality that carries the stimulus (each task's own); DelayAnti's Stimulus and ReactPro's
-# Response input both hold fixation and the stimulus on, so there too only the rule differs —
-# but the motifs they call for (hold an anti response in preparation, respond now toward the
-# stimulus) do not.
+# parameter at the task's default; `n_starting_states` starting states, 200 by default, from
+# both tasks' trajectories at eight stimulus angles: with 500, on `all-softplus-seed0` and two
+# unfinished seeds, the mean shares of states switching and settled below moved by at most
+# 0.03 and the page took 1.8× as long, benchmarks/RESULTS.md). `flexmt.fixed_points` sets up
+# sweeps of the rule between two tasks in one period (`tasks_setup`) or of one task's input
+# between two periods (`periods_setup`), but has nothing for periods of two tasks; this helper
+# builds both end inputs, and `flexmt.fixed_points.interpolate` runs a network's three sweeps
+# side by side (each state is optimised on its own; only the rounding of the shared matrix
+# products differs). For the two category tasks the inputs differ only in the rule; for the
+# integration tasks also in the modality that carries the stimulus (each task's own);
+# DelayAnti's Stimulus and ReactPro's Response input both hold fixation and the stimulus on,
+# so there too only the rule differs — but the motifs they call for (hold an anti response in
+# preparation, respond now toward the stimulus) do not.
 
 # %%
 SWEEPS = {
