@@ -599,14 +599,13 @@ def build(root: str | Path = ROOT, *, quick: bool = False, jobs: int = 1) -> Pat
     -------
     Path of the HTML folder, ``root/_build/html``.
     """
-    _natural("jobs", jobs, 1)
+    threads = kernel_threads(jobs)
     root = Path(root).resolve()
     generated = root / GENERATED
     for stale in (generated, root / "_build" / "html"):  # no page of an earlier build survives
         shutil.rmtree(stale, ignore_errors=True)
     draw_prose_figures(generated / FIGURES)
     parameters = {"quick": True} if quick else {}
-    threads = kernel_threads(jobs)
     names = notebook_names()
     figures = [n for n in names if n != REPORT]
     with ThreadPoolExecutor(jobs) as pool:
