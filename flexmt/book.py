@@ -8,7 +8,8 @@ notebook in ``notebooks/``, stored as a Jupytext ``py:percent`` file. ``make boo
 1. draws the prose pages' figures (the task schematic) into ``book/_generated/figures``;
 2. executes every notebook with papermill (read by Jupytext in memory) into
    ``book/_generated/<name>.ipynb`` -- figure notebooks in name order, ``--jobs`` of them at
-   a time, then ``report``, which gathers the numbers the others recorded;
+   a time, each kernel on its share of the cores (:func:`kernel_threads`), then ``report``,
+   which gathers the numbers the others recorded;
 3. runs ``jupyter-book build`` with notebook execution off and Sphinx warnings as errors,
    writing ``_build/html``.
 
