@@ -6,7 +6,7 @@ A flexmt network folder holds
 - ``params.npz``: w_in, w_rec, b, w_out, b_out (``allow_pickle=False``);
 - ``log.json``: one entry per evaluation (step, trials, wall time, cost and performance per
   task; where every task met the criterion, also the larger "confirmation" evaluation) and
-  the status (``running``, ``criterion`` or ``max_steps``);
+  the status (``running``, ``criterion``, ``max_steps`` or ``diverged``);
 - ``resume.npz``: parameters, Adam moments and step, for ``--resume``.
 
 Every file is written to a temporary name and renamed into place, so a run killed at any

@@ -337,7 +337,7 @@ class GroupState:
     """Parameters and Adam moments of K networks, stacked on a leading axis.
 
     params, adam_m, adam_v: name → (K, ...) float32 arrays; step: completed updates;
-    active: (K,) bool, False for networks that met the criterion and are frozen.
+    active: (K,) bool, False for networks frozen (criterion met, or diverged).
     """
 
     params: dict[str, np.ndarray]
@@ -435,7 +435,7 @@ class GroupTrainer:
         return np.concatenate([v["active"].numpy() for v in self._vars]) > 0
 
     def freeze(self, k: int) -> None:
-        """Stop updating network k (it met the criterion)."""
+        """Stop updating network k (it met the criterion or diverged)."""
         for part, v in zip(self._parts, self._vars, strict=True):
             if part.start <= k < part.stop:
                 active = v["active"].numpy()
@@ -742,10 +742,11 @@ def train(
     Evaluates every ``eval_every`` steps (and at step 0); a network whose every task reaches
     ``target_perf`` is evaluated again on ``confirm_batches × eval_batch_size`` fresh trials
     per task (logged as the evaluation's "confirmation"), and if every task reaches it there
-    too, frozen and marked ``criterion``; the run ends when all are frozen or
-    at ``max_steps`` (status ``max_steps``). With ``resume``, continues from the last step
-    every network of the group has saved (or starts them, if none exists yet); ``max_steps``
-    may be raised on resume.
+    too, frozen and marked ``criterion``. A network whose evaluation cost is not finite
+    (its training diverged; the paper's settings clip no gradient) is frozen and marked
+    ``diverged``. The run ends when all are frozen or at ``max_steps`` (status
+    ``max_steps``). With ``resume``, continues from the last step every network of the group
+    has saved (or starts them, if none exists yet); ``max_steps`` may be raised on resume.
 
     Returns
     -------
@@ -812,6 +813,16 @@ def criterion_met(record: dict, target_perf: float) -> bool:
     return min(record["perf"].values()) >= target_perf
 
 
+def diverged(record: dict) -> bool:
+    """Whether an evaluation record's cost is not finite for some task (NaN or infinite)."""
+    return not all(math.isfinite(c) for c in record["cost"].values())
+
+
+def _diverged_log(log: dict) -> bool:
+    """Whether the log's last evaluation has a cost that is not finite."""
+    return bool(log["evaluations"]) and diverged(log["evaluations"][-1])
+
+
 def _confirmed(log: dict, target_perf: float) -> bool:
     """Whether the log's last evaluation met the criterion and its confirmation did too."""
     last = log["evaluations"][-1] if log["evaluations"] else {}
@@ -820,13 +831,16 @@ def _confirmed(log: dict, target_perf: float) -> bool:
 
 def training_ended(log: dict, config: TrainConfig) -> bool:
     """Whether a network's training ended under ``config``: its last evaluation met the
-    criterion and was confirmed, or it stopped at ``config.max_steps``.
+    criterion and was confirmed, its cost stopped being finite (``diverged``), or it
+    stopped at ``config.max_steps``.
 
     A network frozen without a confirmation (by a flexmt before confirmations) has not
     ended: resuming it confirms the criterion or trains on.
     """
     if log["status"] == "criterion":
         return _confirmed(log, config.target_perf)
+    if log["status"] == "diverged":
+        return _diverged_log(log)
     return log["status"] == "max_steps" and _last_logged_step(log) == config.max_steps
 
 
@@ -845,8 +859,9 @@ def _record(result: dict, k: int, tasks: Sequence[str]) -> dict:
 
 
 def _evaluate_and_save(trainer: GroupTrainer, folders, logs, elapsed: float) -> float:
-    """Evaluate and log; confirm networks that met the criterion on a larger evaluation and
-    freeze those it confirms; checkpoint. Returns the worst active performance."""
+    """Evaluate and log; freeze the networks whose cost is not finite, and those that met
+    the criterion and a larger evaluation confirms; checkpoint. Returns the worst active
+    performance."""
     cfg = trainer.config
     result = trainer.evaluate()
     active = trainer.active
@@ -860,6 +875,10 @@ def _evaluate_and_save(trainer: GroupTrainer, folders, logs, elapsed: float) -> 
                     **_record(result, k, cfg.tasks),
                 }
             )
+            if _diverged_log(log):
+                trainer.freeze(k)
+                log["status"] = "diverged"
+    active = trainer.active
     pending = [
         k
         for k in np.flatnonzero(active)
@@ -912,7 +931,7 @@ def _resume_group(config: TrainConfig, seeds: tuple[int, ...], folders: list[Pat
     for folder, log, saved_state in zip(folders, logs, states, strict=True):
         log["evaluations"] = [e for e in log["evaluations"] if e["step"] <= step]
         _check_reopenable(folder, log, saved_state["active"], step)
-        log["status"] = "criterion" if _confirmed(log, config.target_perf) else "running"
+        log["status"] = _resumed_status(log, config.target_perf)
         doc = ckpt.read_config(folder)
         doc["train"]["max_steps"] = config.max_steps
         if log["status"] == "running" and step < config.max_steps:
@@ -926,9 +945,16 @@ def _resume_group(config: TrainConfig, seeds: tuple[int, ...], folders: list[Pat
         stack("adam_m"),
         stack("adam_v"),
         step,
-        np.array([log["status"] != "criterion" for log in logs]),
+        np.array([log["status"] == "running" for log in logs]),
     )
     return state, logs, states[0]["elapsed"]
+
+
+def _resumed_status(log: dict, target_perf: float) -> str:
+    """A resumed network's status: ``criterion`` (confirmed), ``diverged`` or ``running``."""
+    if _confirmed(log, target_perf):
+        return "criterion"
+    return "diverged" if _diverged_log(log) else "running"
 
 
 def _check_reopenable(folder: Path, log: dict, active: bool, step: int) -> None:

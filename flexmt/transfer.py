@@ -96,7 +96,7 @@ def learn(
     Raises
     ------
     ValueError
-        If a starting network is missing or still training.
+        If a starting network is missing, still training or diverged.
     """
     if config.init_from is not None:
         starts = [Path(config.init_from.format(seed=k)) for k in seeds]
@@ -104,7 +104,8 @@ def learn(
         if unready:
             raise ValueError(
                 f"no finished network to start from at {unready}: transfer starts only from a"
-                " network whose training ended (criterion met and confirmed, or step cap)"
+                " network whose training ended (criterion met and confirmed, or step cap),"
+                " never from one that diverged"
             )
     return training.train(config, seeds, out, resume=resume, progress=progress, command=command)
 
@@ -134,17 +135,18 @@ def check_sources(sources: Sequence[str]) -> list[str]:
 def source_ready(source: str, seed: int, zoo: str | Path = ZOO) -> bool:
     """True if learning can start from ``source`` with ``seed``: "untrained", "scratch", or a
     pretrained network ``<zoo>/<source>-seed<seed>`` whose training has ended (criterion or
-    step cap)."""
+    step cap; not diverged)."""
     return source in (UNTRAINED, SCRATCH) or _finished(Path(zoo) / f"{source}-seed{seed}")
 
 
 def _finished(folder: Path) -> bool:
     """True if ``folder`` holds a network whose training ended
-    (:func:`flexmt.training.training_ended`)."""
+    (:func:`flexmt.training.training_ended`) without diverging."""
     if not (folder / CONFIG).is_file():
         return False
     config = training.TrainConfig.from_dict(read_config(folder)["train"])
-    return training.training_ended(read_log(folder), config)
+    log = read_log(folder)
+    return log["status"] != "diverged" and training.training_ended(log, config)
 
 
 def runs(

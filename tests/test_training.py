@@ -232,6 +232,27 @@ def test_training_ended_only_at_a_confirmed_criterion_or_the_step_cap(tmp_path):
     assert not training.training_ended(capped | {"status": "running"}, config)
 
 
+def test_a_diverged_network_is_frozen_while_its_group_trains_on(tmp_path):
+    folders = training.train(_small_config(max_steps=20), [0, 1], tmp_path, progress=False)
+    state = checkpoint.read_resume_states(folders[0])[20]
+    arrays = {kind: state[kind] for kind in ("params", "adam_m", "adam_v")}
+    arrays["params"]["w_rec"] = np.full_like(arrays["params"]["w_rec"], np.nan)
+    for _ in range(2):  # current and previous state
+        checkpoint.write_resume(folders[0], arrays, 20, True, state["elapsed"])
+    training.train(_small_config(max_steps=40), [0, 1], tmp_path, resume=True, progress=False)
+    broken, healthy = (checkpoint.read_log(f) for f in folders)
+    assert broken["status"] == "diverged"
+    assert [e["step"] for e in broken["evaluations"]] == [0, 10, 20, 30]
+    assert training.diverged(broken["evaluations"][-1])
+    assert not training.diverged(broken["evaluations"][-2])
+    assert training.training_ended(broken, _small_config(max_steps=40))
+    assert healthy["status"] == "max_steps" and healthy["evaluations"][-1]["step"] == 40
+    assert not any(training.diverged(e) for e in healthy["evaluations"])
+    training.train(_small_config(max_steps=50), [0, 1], tmp_path, resume=True, progress=False)
+    assert checkpoint.read_log(folders[0]) == broken
+    assert checkpoint.read_log(folders[1])["evaluations"][-1]["step"] == 50
+
+
 def test_resume_refuses_a_network_frozen_unconfirmed_before_its_groups_last_step(tmp_path):
     folders = training.train(_small_config(max_steps=20), [0, 1], tmp_path, progress=False)
     state = checkpoint.read_resume_states(folders[0])[20]

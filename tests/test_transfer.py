@@ -139,6 +139,10 @@ def test_a_pretrained_network_is_ready_only_when_its_training_ended(pretrained, 
     log = json.loads((folder / "log.json").read_text())
     (folder / "log.json").write_text(json.dumps(log | {"status": "running"}))
     assert not transfer.source_ready("pretrain-delaypro-memorypro", 0, tmp_path)
+    nan_cost = {t: float("nan") for t in log["evaluations"][-1]["cost"]}
+    log["evaluations"][-1]["cost"] = nan_cost
+    (folder / "log.json").write_text(json.dumps(log | {"status": "diverged"}))
+    assert not transfer.source_ready("pretrain-delaypro-memorypro", 0, tmp_path)
     assert transfer.source_ready("untrained", 0, tmp_path)
     config = transfer.transfer_config("pretrain-delaypro-memorypro", "MemoryAnti", zoo=tmp_path)
     with pytest.raises(ValueError, match="seed0: transfer starts only from a network whose"):

@@ -193,6 +193,10 @@ def _claim_criterion(log):
     log["status"] = "criterion"
 
 
+def _claim_divergence(log):
+    log["status"] = "diverged"
+
+
 def _extra_task(log):
     log["evaluations"][-1]["perf"]["fdgo"] = 0.5
 
@@ -206,6 +210,7 @@ def _wrong_trials(log):
     [
         (_swap_steps, "first evaluation at step 1, not 0"),
         (_claim_criterion, "status 'criterion' contradicts the last evaluation"),
+        (_claim_divergence, "status 'diverged' contradicts the last evaluation"),
         (_extra_task, "step 2: tasks differ"),
         (_wrong_trials, "step 2: trials 129"),
     ],

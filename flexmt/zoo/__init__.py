@@ -51,6 +51,7 @@ from flexmt.training import (
     TrainConfig,
     cpu_model,
     criterion_met,
+    diverged,
     initial_networks,
     network_folder,
     tf_threads,
@@ -69,6 +70,7 @@ STATUS_TEXT = {
     "criterion": "criterion met",
     "max_steps": "max_steps (criterion not met)",
     "running": "running (unfinished)",
+    "diverged": "diverged (cost not finite)",
 }
 HASH_DEFINITION = (
     "sha256 over params.npz arrays in the order w_in, w_rec, b, w_out, b_out: for each, "
@@ -87,7 +89,7 @@ class ZooEntry:
     name : folder name, ``<preset>-seed<k>``.
     folder : the network folder.
     preset, seed, group_seeds : what was trained, and with which seeds in one group.
-    status : ``criterion``, ``max_steps`` or ``running`` (unfinished).
+    status : ``criterion``, ``max_steps``, ``running`` (unfinished) or ``diverged``.
     steps, trials : training steps and trials at the last evaluation.
     wall_time : seconds of training at the last evaluation.
     machine : the machine its training started on (``config.json`` "machine").
@@ -448,6 +450,7 @@ def _status_problems(log: dict, config: TrainConfig) -> list[str]:
         "criterion": bool(met) and met[-1],
         "max_steps": bool(met) and not met[-1] and last_step == config.max_steps,
         "running": not any(met) and last_step <= config.max_steps,
+        "diverged": bool(evaluations) and diverged(evaluations[-1]),
     }[status]
     if not expected:
         return [
