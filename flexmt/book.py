@@ -383,6 +383,14 @@ def _check_seeds(name: str, value) -> list[int]:
     return [_natural("seed", s, 0) for s in seeds]
 
 
+def _check_seeds_by_source(value) -> dict[str, list[int]]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError(
+            f"seeds_by_source must map starting points to lists of seeds; got {value!r}"
+        )
+    return {source: _check_seeds(f"seeds_by_source[{source!r}]", v) for source, v in value.items()}
+
+
 def _check_bool(name: str, value) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{name} must be True or False; got {value!r}")
@@ -396,6 +404,7 @@ _CHECKS = {
     "preset": _check_preset,
     "seed": lambda v: _natural("seed", v, 0),
     **{name: functools.partial(_check_seeds, name) for name in ("seeds", "scratch_seeds")},
+    "seeds_by_source": _check_seeds_by_source,
     "mode": lambda v: _check_choice("mode", v, MODES),
     **{name: functools.partial(_natural, name, minimum=1) for name in COUNT_PARAMETERS},
     **{name: functools.partial(_positive, name) for name in POSITIVE_PARAMETERS},
@@ -419,7 +428,8 @@ def check_parameters(**values) -> dict[str, object]:
         names, or ``"all"``; returned as code names), ``period`` and ``periods`` (reader names
         or code keys, checked against ``task``/``tasks``; returned as reader names),
         ``network`` (a path or a reference network of ``flexmt/zoo``; returned as a Path),
-        ``preset``, ``seed``, ``seeds`` and ``scratch_seeds``, ``mode`` (``"test"`` or
+        ``preset``, ``seed``, ``seeds`` and ``scratch_seeds``, ``seeds_by_source`` (starting
+        point → seeds), ``mode`` (``"test"`` or
         ``"random"``), the counts ``n_starting_states``, ``n_sweep_states``, ``n_interp``
         (interpolation steps), ``trials`` and ``n_pcs`` (principal components; integers >= 1,
         returned as int), the sizes ``max_q`` (q threshold of fixed points) and ``spacing``

@@ -56,6 +56,8 @@ sources = [  # starting points: "untrained" or pretraining presets
     "pretrain-all-but-memoryanti",
 ]
 seeds = [0, 1, 2, 3]  # one run per seed and starting point (the paper's 4)
+seeds_by_source = {"pretrain-delaypro-memorypro": [0, 1, 3, 4]}  # other seeds for a source:
+#   its seed 2 diverged in pretraining, and seed 4 replaces it
 recompute = False  # True: learn the runs now, into out_dir; False: load the shipped runs
 level = 0.9  # the performance whose first crossing is counted (trials to reach it)
 n_pcs = 10  # principal components of the pretrained tasks' states
@@ -72,6 +74,7 @@ out_dir = "results"  # runs learned now and the numbers go below this folder
 params = book.check_parameters(
     task=task,
     seeds=seeds,
+    seeds_by_source=seeds_by_source,
     recompute=recompute,
     level=level,
     n_pcs=n_pcs,
@@ -88,7 +91,11 @@ task = params["task"]
 quick = params["quick"]
 learn_now = params["recompute"] or quick
 settings = {"max_steps": 30, "eval_every": 10} if quick else {}
-seeds = params["seeds"][:1] if quick else params["seeds"]
+unknown = sorted(set(params["seeds_by_source"]) - set(sources))
+if unknown:
+    raise ValueError(f"seeds_by_source names {unknown}, which are not among sources {sources}")
+seeds_of = {s: params["seeds_by_source"].get(s, params["seeds"]) for s in sources}
+seeds_of = {s: ks[:1] for s, ks in seeds_of.items()} if quick else seeds_of
 n_states, steps = (64, 5) if quick else (params["n_starting_states"], params["n_interp"])
 finder = book.QUICK_FINDER if quick else {}
 
@@ -108,20 +115,26 @@ fig = plotting.plot_tasks([task_defs.make_trials(t, "test") for t in shown], nco
 #
 # Learning starts only from a pretrained network whose training has ended (criterion met or
 # step cap reached); a starting point without one is left out below, and said so.
+#
+# Seed 2 of the {DelayPro, MemoryPro} pretraining diverged: at step 32,000 its cost became NaN
+# (at step 31,500 it was at DelayPro 1.00, MemoryPro 0.84), under the paper's settings, which
+# clip no gradient. `flexmt train --preset pretrain-delaypro-memorypro --seeds 2 3` reproduces
+# it; flexmt now freezes such a network and marks it `diverged`, and transfer never starts
+# from it. It is not shipped, and seed 4 takes its place here (`seeds_by_source`).
 
 # %%
 pretrained = [
     zoo.entry(f"{s}-seed{k}")
     for s in sources
     if s != transfer.UNTRAINED
-    for k in seeds
+    for k in seeds_of[s]
     if f"{s}-seed{k}" in zoo.names()
 ]
 if pretrained:
     display(plotting_atlas.network_table(pretrained))
     display(Markdown(plotting_atlas.training_note(pretrained)))
 for s in sources:
-    ready = [k for k in seeds if transfer.source_ready(s, k)]
+    ready = [k for k in seeds_of[s] if transfer.source_ready(s, k)]
     print(f"{s}: learning can start for seeds {ready or 'none (not trained yet)'}")
 
 # %% [markdown]
@@ -133,7 +146,7 @@ for s in sources:
 # %%
 found = {
     s: transfer.runs(
-        s, task, seeds, params["out_dir"] / "transfer", recompute=learn_now, **settings
+        s, task, seeds_of[s], params["out_dir"] / "transfer", recompute=learn_now, **settings
     )
     for s in sources
 }
@@ -166,7 +179,7 @@ for s in sources:
     counts = [transfer.trials_to_reach(t, p, params["level"]) for t, p in runs]
     reached = [c for c in counts if np.isfinite(c)]
     longest = max((t[-1] for t, _ in runs), default=0)
-    ready = any(transfer.source_ready(s, k) for k in seeds)
+    ready = any(transfer.source_ready(s, k) for k in seeds_of[s])
     reach[s] = (
         ("no finished run shipped yet" if ready else "no run: starting network not trained yet")
         if not runs

@@ -129,6 +129,9 @@ def test_check_parameters_normalises_and_names_allowed_values():
     )
     assert params["tasks"] == ["delaygo", "delayanti"]
     assert params["periods"] == ["Memory", "Stimulus"]
+    assert book.check_parameters(seeds_by_source={"untrained": 4}) == {
+        "seeds_by_source": {"untrained": [4]}
+    }
     assert book.check_parameters(task="IntegrationModality1", period="stim2")["period"] == (
         "Stimulus2"
     )
@@ -142,6 +145,8 @@ def test_check_parameters_normalises_and_names_allowed_values():
         ({"network": "nowhere"}, "unknown network 'nowhere'.*allowed: "),
         ({"preset": "fig9"}, "unknown preset 'fig9'; allowed: memorypro"),
         ({"seeds": [1, 1]}, "distinct"),
+        ({"seeds_by_source": [0, 1]}, "seeds_by_source must map starting points"),
+        ({"seeds_by_source": {"untrained": [2, 2]}}, r"seeds_by_source\['untrained'\] must"),
         ({"n_starting_states": 0}, "integer >= 1"),
         ({"quick": "yes"}, "True or False"),
         ({"mode": "train"}, "allowed: test, random"),
