@@ -26,10 +26,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=15)
     parser.add_argument("--streams", type=int, help="concurrent parts (default: as training)")
     parser.add_argument("--threads", type=int, help="TensorFlow threads (default: one per core)")
+    parser.add_argument("--batch-splits", type=int, default=1, help="see TrainConfig")
     args = parser.parse_args()
     if args.threads is not None:
         training.set_threads(args.threads)
-    config = training.TrainConfig(tasks=tasks.TASKS, n_rnn=args.n_rnn)
+    config = training.TrainConfig(
+        tasks=tasks.TASKS, n_rnn=args.n_rnn, batch_splits=args.batch_splits
+    )
     seeds = list(range(args.networks))
     state = training.GroupState.start(training.initial_networks(config, seeds))
     trainer = training.GroupTrainer(config, seeds, state, n_streams=args.streams)
@@ -49,6 +52,7 @@ def main() -> None:
                 "steps": args.steps,
                 "batch_size": config.batch_size,
                 "streams": len(trainer._parts),
+                "batch_splits": args.batch_splits,
                 "ms_per_step": round(1000 * wall / args.steps, 2),
                 "ms_per_network_step": round(1000 * wall / args.steps / args.networks, 2),
                 "cpu_utilisation": round(cpu / wall, 2),

@@ -52,7 +52,7 @@ def run_config(args: argparse.Namespace) -> TrainConfig:
 
     overrides = {
         key: value
-        for key in ("max_steps", "target_perf", "eval_every")
+        for key in ("max_steps", "target_perf", "eval_every", "batch_splits")
         if (value := getattr(args, key, None)) is not None
     }
     if args.command == "transfer":
@@ -172,6 +172,15 @@ def _threads_option(parser: argparse.ArgumentParser, text: str) -> None:
     parser.add_argument("--threads", type=int, help=text)
 
 
+def _batch_splits_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--batch-splits",
+        type=int,
+        help="run each step's trials as this many parts side by side (default 1); with "
+        "--threads 1, 2 parts train one network fastest on 2 cores (benchmarks/RESULTS.md)",
+    )
+
+
 def _set_threads(args: argparse.Namespace) -> None:
     from flexmt import training
 
@@ -197,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int)
     p.add_argument("--target-perf", type=float)
     p.add_argument("--eval-every", type=int)
+    _batch_splits_option(p)
     p.add_argument(
         "--resume", action="store_true", help="continue the runs in --out (start them if absent)"
     )
@@ -213,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-rnn", type=int, default=256, help="size of an untrained start")
     p.add_argument("--max-steps", type=int)
     p.add_argument("--eval-every", type=int)
+    _batch_splits_option(p)
     p.add_argument("--resume", action="store_true", help="continue the runs in --out")
     _threads_option(p, "TensorFlow threads (default: one per core); see set_threads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -64,6 +64,10 @@ class TrainConfig:
         must confirm the criterion before a network is frozen. One regular evaluation draws
         only ``eval_batches`` timings, so its error is several times binomial, and the first
         evaluation to cross ``target_perf`` is often a lucky one.
+    batch_splits : the trials of a step (and of an evaluation batch) are run as this many
+        equal parts side by side, each with its own time loop, and their gradients summed:
+        one network then keeps every core busy. Results agree to float rounding whatever the
+        value, and are bit-identical only for the same value.
     trainable : "all" parameters, or only the "rule_input" rows of ``tasks`` (transfer).
     init_from : start from saved networks instead of a fresh initialisation: a folder path
         with ``{seed}`` standing for each network's seed.
@@ -88,6 +92,7 @@ class TrainConfig:
     eval_batch_size: int = 32
     confirm_batches: int = 64
     alpha: float = task_defs.ALPHA
+    batch_splits: int = 1
     trainable: str = "all"
     init_from: str | None = None
     preset: str | None = None
@@ -104,7 +109,7 @@ class TrainConfig:
         if self.init_from is not None and "{seed}" not in self.init_from:
             raise ValueError(f"init_from must contain '{{seed}}'; got {self.init_from!r}")
         positive_ints = ("n_rnn", "batch_size", "max_steps", "eval_every", "eval_batches")
-        positive_ints += ("confirm_batches",)
+        positive_ints += ("confirm_batches", "batch_splits")
         for name in (*positive_ints, "eval_batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -115,6 +120,12 @@ class TrainConfig:
         for name in ("sigma_rec", "sigma_x", "l2_h", "l2_w"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0; got {getattr(self, name)!r}")
+        for name in ("batch_size", "eval_batch_size"):
+            if getattr(self, name) % self.batch_splits:
+                raise ValueError(
+                    f"batch_splits must divide {name} ({getattr(self, name)}); "
+                    f"got {self.batch_splits!r}"
+                )
         if not 0 <= self.target_perf <= 1:
             raise ValueError(f"target_perf must lie in [0, 1]; got {self.target_perf!r}")
 
@@ -580,13 +591,21 @@ class GroupTrainer:
         def readout(w, h):
             return tf.matmul(h, w["w_out"]) + w["b_out"][None, :, None, :]
 
-        def loss_and_grads(w, x, x_noise, rec_noise, y, c_mask):
-            """cost_lsq (K,) and the gradient of the whole objective for every parameter."""
+        def split_trials(arrays):
+            """``batch_splits`` groups of (T, K, B / batch_splits, n) arrays, one per part."""
+            if cfg.batch_splits == 1:
+                return [arrays]
+            pieces = [tf.split(a, cfg.batch_splits, axis=2) for a in arrays]
+            return list(zip(*pieces, strict=True))
+
+        def data_terms(w, x, x_noise, rec_noise, y, c_mask, n_trials):
+            """cost_lsq (K,) of these trials, and its and the activity penalty's gradients
+            (each term of the objective is a mean over all ``n_trials`` of the step)."""
             x, drive = noisy_drive(w, x, x_noise, rec_noise)
             h = forward(w, drive)
             h_prev = tf.concat([tf.zeros_like(h[:1]), h[:-1]], 0)
             shape = tf.shape(x)
-            scale = 1.0 / tf.cast(shape[0] * shape[2] * task_defs.N_OUTPUT, tf.float32)
+            scale = 1.0 / tf.cast(shape[0] * n_trials * task_defs.N_OUTPUT, tf.float32)
             err = (readout(w, h) - y) * c_mask
             d_y = 2.0 * scale * err * c_mask
             d_h = tf.matmul(d_y, w["w_out"], transpose_b=True) + cfg.l2_h * h
@@ -594,12 +613,23 @@ class GroupTrainer:
             cost = scale * tf.reduce_sum(err**2, axis=[0, 2, 3])
             d_pre, h, h_prev, x, d_y = (by_network(a) for a in (d_pre, h, h_prev, x, d_y))
             grads = {
-                "w_in": tf.matmul(x, d_pre, transpose_a=True) + cfg.l2_w * w["w_in"],
-                "w_rec": tf.matmul(h_prev, d_pre, transpose_a=True) + cfg.l2_w * w["w_rec"],
+                "w_in": tf.matmul(x, d_pre, transpose_a=True),
+                "w_rec": tf.matmul(h_prev, d_pre, transpose_a=True),
                 "b": tf.reduce_sum(d_pre, axis=1),
-                "w_out": tf.matmul(h, d_y, transpose_a=True) + cfg.l2_w * w["w_out"],
+                "w_out": tf.matmul(h, d_y, transpose_a=True),
                 "b_out": tf.reduce_sum(d_y, axis=1),
             }
+            return cost, grads
+
+        def loss_and_grads(w, *arrays):
+            """cost_lsq (K,) and the gradient of the whole objective for every parameter,
+            the parts of the trials (``split_trials``) computed side by side and summed."""
+            n_trials = tf.shape(arrays[0])[2]
+            parts = [data_terms(w, *a, n_trials) for a in split_trials(arrays)]
+            cost = tf.add_n([c for c, _ in parts])
+            grads = {n: tf.add_n([g[n] for _, g in parts]) for n in PARAM_NAMES}
+            for name in ("w_in", "w_rec", "w_out"):
+                grads[name] += cfg.l2_w * w[name]
             return cost, grads
 
         masks = update_masks(cfg)
@@ -631,9 +661,12 @@ class GroupTrainer:
 
         @tf.function(input_signature=noisy_spec)
         def rollout(*arrays):
-            def run(v, x, x_noise, rec_noise):
-                drive = noisy_drive(v["w"], x, x_noise, rec_noise)[1]
-                return readout(v["w"], forward(v["w"], drive))
+            def run(v, *arrays):
+                outs = [
+                    readout(v["w"], forward(v["w"], noisy_drive(v["w"], *a)[1]))
+                    for a in split_trials(arrays)
+                ]
+                return outs[0] if len(outs) == 1 else tf.concat(outs, 2)
 
             return tf.concat(per_part(run, arrays), 1)
 
@@ -683,12 +716,15 @@ def cpu_model() -> str:
 
 
 def set_threads(n: int) -> None:
-    """Run this process's TensorFlow on ``n`` threads (within and across operations).
+    """Run each of this process's TensorFlow operations on ``n`` threads.
 
     Call before TensorFlow starts. The thread count changes how sums are split, so results
-    are bit-identical only for the same count (and CPU model). Two 256-unit training
-    processes side by side on two cores each ran faster on one thread than on TensorFlow's
-    default of one per core; two 128-unit ones slightly slower (benchmarks/RESULTS.md).
+    are bit-identical only for the same count (and CPU model). Independent operations still
+    run side by side on TensorFlow's default pool (one thread per core), which does not
+    change any result. Two 256-unit training processes side by side on two cores each ran
+    faster on one thread than on TensorFlow's default of one per core; two 128-unit ones
+    slightly slower; one network split in two parts of its trials (``batch_splits``) runs
+    fastest on one thread per part (benchmarks/RESULTS.md).
     """
     import tensorflow as tf
 
@@ -696,7 +732,6 @@ def set_threads(n: int) -> None:
         raise ValueError(f"threads must be a positive integer; got {n!r}")
     try:
         tf.config.threading.set_intra_op_parallelism_threads(n)
-        tf.config.threading.set_inter_op_parallelism_threads(n)
     except RuntimeError:
         raise ValueError(
             f"threads: TensorFlow already runs on {tf_threads() or 'its default'} threads in "

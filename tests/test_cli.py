@@ -33,6 +33,10 @@ def test_presets(capsys):
         (["train", "--preset", "memorypro", "--out", "X", "--target-perf", "2"], "target_perf"),
         (["train", "--preset", "memorypro", "--out", "X", "--seeds", "1", "1"], "distinct"),
         (["train", "--preset", "memorypro", "--out", "X", "--threads", "0"], "threads must be"),
+        (
+            ["train", "--preset", "memorypro", "--out", "X", "--batch-splits", "3"],
+            "batch_splits must divide batch_size (64); got 3",
+        ),
         (["evaluate", "missing-folder"], "not a network folder"),
     ],
 )
@@ -80,7 +84,7 @@ from flexmt.cli import main
 
 out = sys.argv[1]
 train = ["train", "--preset", "memorypro", "--out", out, "--max-steps", "1", "--quiet"]
-assert main([*train, "--threads", "1"]) == 0
+assert main([*train, "--threads", "1", "--batch-splits", "2"]) == 0
 assert main(["zoo", "--root", out, "hash", "--write"]) == 0
 verify = ["zoo", "--root", out, "verify", "--threads", "1", "--retrain"]
 assert main(verify) == 0
@@ -107,5 +111,6 @@ def test_threads_are_recorded_and_replay_is_exact_only_on_the_same_count(tmp_pat
     assert "step 0: cost of MemoryPro logged" in done.stdout.decode()
     folder = tmp_path / "memorypro-seed0"
     config = json.loads((folder / "config.json").read_text())
-    assert config["machine"]["tf_threads"] == 1 and config["command"].endswith("--threads 1")
+    assert config["machine"]["tf_threads"] == 1 and config["train"]["batch_splits"] == 2
+    assert config["command"].endswith("--threads 1 --batch-splits 2")
     assert zoo.check_replay([folder])[folder.name] == ()  # this process: default threads

@@ -32,8 +32,10 @@ def _reference_objective(params, x, y, c_mask, config):
     return lsq + config.l2_h * 0.5 * tf.reduce_sum(h**2) + config.l2_w * 0.5 * weights
 
 
-@pytest.mark.parametrize("activation", ["softplus", "tanh"])
-def test_hand_written_gradients_match_autodiff(activation):
+@pytest.mark.parametrize(
+    "activation, batch_splits", [("softplus", 1), ("tanh", 1), ("softplus", 3)]
+)
+def test_hand_written_gradients_match_autodiff(activation, batch_splits):
     config = TrainConfig(
         tasks=("fdgo",),
         n_rnn=16,
@@ -43,14 +45,17 @@ def test_hand_written_gradients_match_autodiff(activation):
         l2_h=1e-2,
         l2_w=1e-2,
         w_rec_init="randgauss",
+        batch_size=6,
+        eval_batch_size=6,
+        batch_splits=batch_splits,
     )
     seeds = [3, 4]
     trainer = GroupTrainer(config, seeds, GroupState.start(initial_networks(config, seeds)))
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(9, 2, 5, 20)).astype(np.float32)
-    y = rng.normal(size=(9, 2, 5, 3)).astype(np.float32)
-    c_mask = rng.uniform(0, 2, size=(9, 2, 5, 3)).astype(np.float32)
-    x_noise, rec_noise = np.zeros_like(x), np.zeros((9, 2, 5, 16), np.float32)
+    x = rng.normal(size=(9, 2, 6, 20)).astype(np.float32)
+    y = rng.normal(size=(9, 2, 6, 3)).astype(np.float32)
+    c_mask = rng.uniform(0, 2, size=(9, 2, 6, 3)).astype(np.float32)
+    x_noise, rec_noise = np.zeros_like(x), np.zeros((9, 2, 6, 16), np.float32)
     _, grads = trainer.gradients(x, x_noise, rec_noise, y, c_mask)
     for k in range(2):
         params = {n: tf.Variable(v[k]) for n, v in trainer.state().params.items()}
@@ -89,13 +94,39 @@ def _small_config(**changes):
     return TrainConfig(**{**values, **changes})
 
 
-def test_same_seed_same_parameters_and_groups_are_independent(tmp_path):
-    a = training.train(_small_config(), [0, 1], tmp_path / "a", progress=False)
-    b = training.train(_small_config(), [0, 1], tmp_path / "b", progress=False)
+@pytest.mark.parametrize("batch_splits", [1, 2])
+def test_same_seed_same_parameters_and_groups_are_independent(tmp_path, batch_splits):
+    config = _small_config(batch_splits=batch_splits)
+    a = training.train(config, [0, 1], tmp_path / "a", progress=False)
+    b = training.train(config, [0, 1], tmp_path / "b", progress=False)
     for fa, fb in zip(a, b, strict=False):
         for name, value in load_network(fa).params().items():
             np.testing.assert_array_equal(value, load_network(fb).params()[name])
     assert not np.array_equal(load_network(a[0]).w_rec, load_network(a[1]).w_rec)
+
+
+def test_splitting_the_trials_changes_a_step_only_by_float_rounding():
+    """The parts of a split batch give the whole batch's cost, gradients and outputs."""
+    seeds = [0, 1]
+    runs = {}
+    for splits in (1, 4):
+        config = _small_config(batch_splits=splits)
+        trainer = GroupTrainer(config, seeds, GroupState.start(initial_networks(config, seeds)))
+        _, inputs = trainer._step_inputs(0)
+        cost, grads = trainer.gradients(*inputs)
+        runs[splits] = cost.numpy(), grads, trainer.outputs(inputs[0][:, 0, :32])
+    (cost_1, grads_1, out_1), (cost_4, grads_4, out_4) = runs[1], runs[4]
+    np.testing.assert_allclose(cost_4, cost_1, rtol=1e-5)
+    for name, g in grads_1.items():
+        np.testing.assert_allclose(grads_4[name], g, rtol=1e-4, atol=1e-7, err_msg=name)
+    np.testing.assert_allclose(out_4, out_1, rtol=1e-4, atol=1e-6)
+
+
+def test_batch_splits_must_divide_the_batches():
+    with pytest.raises(ValueError, match=r"batch_splits must divide batch_size \(64\); got 3"):
+        _small_config(batch_splits=3)
+    with pytest.raises(ValueError, match=r"batch_splits must divide eval_batch_size \(32\)"):
+        _small_config(batch_splits=64)
 
 
 def test_a_frozen_network_is_skipped_and_leaves_the_others_unchanged():
