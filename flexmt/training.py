@@ -599,8 +599,8 @@ class GroupTrainer:
             return list(zip(*pieces, strict=True))
 
         def data_terms(w, x, x_noise, rec_noise, y, c_mask, n_trials):
-            """cost_lsq (K,) of these trials, and its and the activity penalty's gradients
-            (each term of the objective is a mean over all ``n_trials`` of the step)."""
+            """These trials' share of cost_lsq (K,), a mean over all ``n_trials`` of the step,
+            and the gradients of that share and of their activity penalty."""
             x, drive = noisy_drive(w, x, x_noise, rec_noise)
             h = forward(w, drive)
             h_prev = tf.concat([tf.zeros_like(h[:1]), h[:-1]], 0)
