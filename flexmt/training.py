@@ -702,17 +702,22 @@ def network_folder(out: str | Path, config: TrainConfig, seed: int) -> Path:
 
 
 def cpu_model() -> str:
-    """The CPU's model name (``model name`` in Linux's /proc/cpuinfo, else the platform's
-    processor string): floating-point results are bit-identical only on the same model."""
+    """The CPU's model name with its family, model and stepping (from Linux's /proc/cpuinfo;
+    elsewhere the platform's processor string): floating-point results are bit-identical only
+    on the same CPU. A VM may report one generic name ("AMD EPYC") for several generations,
+    hence the numbers."""
     import platform
 
     cpuinfo = Path("/proc/cpuinfo")
+    fields: dict[str, str] = {}
     if cpuinfo.is_file():
         for line in cpuinfo.read_text().splitlines():
             key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                return value.strip()
-    return platform.processor() or platform.machine()
+            fields.setdefault(key.strip(), value.strip())
+    if "model name" not in fields:
+        return platform.processor() or platform.machine()
+    numbers = [f"{k} {fields[k]}" for k in ("cpu family", "model", "stepping") if k in fields]
+    return f"{fields['model name']} ({', '.join(numbers)})" if numbers else fields["model name"]
 
 
 def set_threads(n: int) -> None:
