@@ -21,13 +21,7 @@ import numpy as np
 from flexmt import tasks
 from flexmt.training import TrainConfig
 
-ATTENDED = {
-    "delaydm1": (1,),
-    "delaydm2": (2,),
-    "contextdelaydm1": (1,),
-    "contextdelaydm2": (2,),
-    "multidelaydm": (1, 2),
-}
+ATTENDED = {t: tasks.attended_modalities(t) for t in tasks.TASKS if tasks.attended_modalities(t)}
 
 
 def observer_correct(trials: tasks.Trials, attended: tuple[int, ...]) -> np.ndarray:

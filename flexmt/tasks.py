@@ -184,6 +184,11 @@ def period_key(task: str, period: str) -> str:
     raise ValueError(f"unknown period {period!r} of task {task!r}; allowed: {allowed}")
 
 
+def attended_modalities(task: str) -> tuple[int, ...]:
+    """The modalities whose strengths an integration task compares (empty for other tasks)."""
+    return _SPECS[canonical_task(task)].attended
+
+
 def rule_input(task: str) -> np.ndarray:
     """The rule part of the input for ``task``: (20,) float32, one-hot at ``RULE_START + index``."""
     u = np.zeros(N_INPUT, dtype=np.float32)
