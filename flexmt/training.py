@@ -40,6 +40,7 @@ from flexmt.network import PARAM_NAMES, Network, check_choice, init_network, per
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8
 TRAINABLE = ("all", "rule_input")
 _STREAM_INIT, _STREAM_TRIALS, _STREAM_NOISE, _STREAM_EVAL, _STREAM_CONFIRM = 1, 2, 3, 4, 5
+_EVAL_IN_FLIGHT = 2  # evaluation batches run at once (2.1 s → 1.5 s an evaluation, 2 cores)
 
 
 @dataclass(frozen=True)
@@ -417,6 +418,7 @@ class GroupTrainer:
         self._vars = [self._variables(state, part) for part in self._parts]
         self.step = state.step
         self._prefetch = ThreadPoolExecutor(max_workers=1)
+        self._eval_pool = ThreadPoolExecutor(max_workers=_EVAL_IN_FLIGHT)
         self._pending: tuple[int, Future] | None = None
         self._rollout, self._train_step, self.gradients = self._build()
 
@@ -509,23 +511,29 @@ class GroupTrainer:
 
         Every network sees the same ``eval_batches × eval_batch_size`` trials per task (with
         ``confirm``, ``confirm_batches × eval_batch_size`` others); each batch has its own
-        timing.
+        timing. A task's trials are drawn in order from one stream; its batches then run
+        ``_EVAL_IN_FLIGHT`` at a time (one's noise is drawn while another's rollout runs),
+        which changes no number.
         """
         cfg = self.config
         kind, batches = (
             (_STREAM_CONFIRM, cfg.confirm_batches) if confirm else (_STREAM_EVAL, cfg.eval_batches)
         )
         rng = stream(self.seeds, kind, self.step)
+
+        def score(index: int, trials: task_defs.Trials) -> tuple[np.ndarray, np.ndarray]:
+            y_hat = self.outputs(trials.x, index=index, kind=kind)
+            cost = (((y_hat - trials.y) * trials.c_mask) ** 2).mean(axis=(1, 2, 3))
+            return performance(y_hat, trials.y_loc).mean(axis=-1), cost
+
         result = {"perf": {}, "cost": {}}
         for i, task in enumerate(cfg.tasks):
-            perf, cost = [], []
-            for b in range(batches):
-                trials = task_defs.make_trials(
-                    task, "random", rng=rng, batch_size=cfg.eval_batch_size
-                )
-                y_hat = self.outputs(trials.x, index=i * batches + b + 1, kind=kind)
-                perf.append(performance(y_hat, trials.y_loc).mean(axis=-1))
-                cost.append((((y_hat - trials.y) * trials.c_mask) ** 2).mean(axis=(1, 2, 3)))
+            indices = range(i * batches + 1, (i + 1) * batches + 1)
+            trials = [
+                task_defs.make_trials(task, "random", rng=rng, batch_size=cfg.eval_batch_size)
+                for _ in indices
+            ]
+            perf, cost = zip(*self._eval_pool.map(score, indices, trials), strict=True)
             result["perf"][task] = np.mean(perf, axis=0)
             result["cost"][task] = np.mean(cost, axis=0)
         return result

@@ -234,6 +234,18 @@ def test_a_confirming_evaluation_draws_its_own_larger_set_of_trials(monkeypatch)
     assert {b for _, _, b in seen} == {config.eval_batch_size}
 
 
+def test_evaluation_batches_run_at_once_give_the_numbers_of_one_at_a_time(monkeypatch):
+    config = _small_config(eval_batches=3)
+    state = GroupState.start(initial_networks(config, [0, 1]))
+    monkeypatch.setattr(training, "_EVAL_IN_FLIGHT", 1)
+    one_at_a_time = GroupTrainer(config, [0, 1], state).evaluate()
+    monkeypatch.setattr(training, "_EVAL_IN_FLIGHT", 3)
+    at_once = GroupTrainer(config, [0, 1], state).evaluate()
+    for key in ("perf", "cost"):
+        for task in config.tasks:
+            np.testing.assert_array_equal(at_once[key][task], one_at_a_time[key][task])
+
+
 def test_resume_confirms_a_network_frozen_before_confirmations_existed(tmp_path):
     config = _small_config(target_perf=0.0)  # met at step 0
     (folder,) = training.train(config, [0], tmp_path, progress=False)
