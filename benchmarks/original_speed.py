@@ -45,6 +45,28 @@ def original_modules(stepnet: str):
     return train, task, network
 
 
+def paper_hp(train, task, n_rnn: int, seed: int, rng) -> dict:
+    """The original's settings dict for the paper's 15-task networks, trials from ``rng``."""
+    hp = train.get_default_hp("all")
+    hp.update(
+        activation="softplus",
+        w_rec_init="diag",
+        w_rec_coeff=0.8,
+        learning_rate=10**-3.5,
+        l2_h=1e-6,
+        l2_weight=1e-6,
+        sigma_x=0.1,
+        sigma_rec=0.05,
+        n_rnn=n_rnn,
+        seed=seed,
+        rng=rng,
+        rule_trains=task.rules_dict["all"],
+        rules=task.rules_dict["all"],
+        rule_probs=[1 / 15] * 15,
+    )
+    return hp
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stepnet", required=True, help="the original code's stepnet/ folder")
@@ -65,23 +87,7 @@ def main() -> None:
     import tensorflow.compat.v1 as tf
 
     tf.disable_v2_behavior()
-    hp = train.get_default_hp("all")
-    hp.update(
-        activation="softplus",
-        w_rec_init="diag",
-        w_rec_coeff=0.8,
-        learning_rate=10**-3.5,
-        l2_h=1e-6,
-        l2_weight=1e-6,
-        sigma_x=0.1,
-        sigma_rec=0.05,
-        n_rnn=args.n_rnn,
-        seed=0,
-        rng=np.random.RandomState(0),
-        rule_trains=task.rules_dict["all"],
-        rules=task.rules_dict["all"],
-        rule_probs=[1 / 15] * 15,
-    )
+    hp = paper_hp(train, task, args.n_rnn, 0, np.random.RandomState(0))
     with tempfile.TemporaryDirectory() as model_dir:
         model = network.Model(model_dir, hp=hp)
         with tf.Session() as sess:
