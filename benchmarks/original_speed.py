@@ -67,6 +67,14 @@ def paper_hp(train, task, n_rnn: int, seed: int, rng) -> dict:
     return hp
 
 
+def require_positive(parser: argparse.ArgumentParser, args, names: tuple[str, ...]) -> None:
+    """Exit with a usage error naming the first of ``names`` whose value is below 1."""
+    for name in names:
+        value = getattr(args, name)
+        if value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1; got {value}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stepnet", required=True, help="the original code's stepnet/ folder")
@@ -76,10 +84,7 @@ def main() -> None:
     parser.add_argument("--evals", type=int, default=1)
     parser.add_argument("--display-step", type=int, default=10_000)
     args = parser.parse_args()
-    for name in ("steps", "evals", "display_step"):
-        value = getattr(args, name)
-        if value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1; got {value}")
+    require_positive(parser, args, ("steps", "evals", "display_step"))
     if not os.path.isfile(os.path.join(args.stepnet, "train.py")):
         parser.error(f"--stepnet {args.stepnet!r} has no train.py: give the stepnet/ folder")
     train, task, network = original_modules(args.stepnet)

@@ -27,7 +27,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from original_speed import original_modules, paper_hp
+from original_speed import original_modules, paper_hp, require_positive
 
 PROGRESS = "progress.json"
 
@@ -59,10 +59,7 @@ def main() -> None:
     parser.add_argument("--save-every", type=int, default=1_000)
     parser.add_argument("--eval-trials", type=int, default=8192, help="per task, in 32s")
     args = parser.parse_args()
-    for name in ("max_steps", "display_step", "save_every", "eval_trials"):
-        value = getattr(args, name)
-        if value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1; got {value}")
+    require_positive(parser, args, ("max_steps", "display_step", "save_every", "eval_trials"))
     if args.eval_trials % 32:
         parser.error(f"--eval-trials must be a multiple of 32; got {args.eval_trials}")
     train, task, network = original_modules(args.stepnet)
