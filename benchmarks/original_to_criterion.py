@@ -7,7 +7,9 @@ after three hours. This runs the same loop on the original's own pieces: its ``M
 training step at the paper's 15-task settings (as ``original_speed.py``), its evaluation
 ``train.do_eval`` (8,192 trials per task) before the first step and every ``--display-step``
 steps (10,000 in the paper's scripts), and its stopping rule: the worst task's performance
-above ``--target-perf``. Left out: the gradient-norm op the original adds to its graph at each
+above ``--target-perf``. ``--max-hours`` ends a run at that much logged wall time, so that it
+can be raced against a known time (a run still short of the criterion then has taken longer).
+Left out: the gradient-norm op the original adds to its graph at each
 evaluation, for its log only. Every ``--save-every`` steps it saves every variable (weights and
 Adam moments) with a TensorFlow checkpoint, then ``progress.json`` (step, wall time so far,
 evaluations), written atomically; a rerun resumes from there, losing at most that many steps
@@ -58,8 +60,11 @@ def main() -> None:
     parser.add_argument("--display-step", type=int, default=10_000)
     parser.add_argument("--save-every", type=int, default=1_000)
     parser.add_argument("--eval-trials", type=int, default=8192, help="per task, in 32s")
+    parser.add_argument("--max-hours", type=float, default=float("inf"), help="of wall time")
     args = parser.parse_args()
     require_positive(parser, args, ("max_steps", "display_step", "save_every", "eval_trials"))
+    if not args.max_hours > 0:
+        parser.error(f"--max-hours must be above 0; got {args.max_hours}")
     if args.eval_trials % 32:
         parser.error(f"--eval-trials must be a multiple of 32; got {args.eval_trials}")
     train, task, network = original_modules(args.stepnet)
@@ -76,8 +81,12 @@ def main() -> None:
         sys.exit(f"{path} was run with {progress['settings']}; got {settings}")
     if progress is None:
         progress = {"settings": settings, "step": 0, "wall_time": 0.0, "evaluations": []}
-    if progress.get("status") == "max_steps" and progress["step"] < args.max_steps:
-        del progress["status"]  # the cap was raised: train on
+    raised = {
+        "max_steps": progress["step"] < args.max_steps,
+        "max_hours": progress["wall_time"] < 3600 * args.max_hours,
+    }
+    if raised.get(progress.get("status"), False):
+        del progress["status"]  # its cap was raised: train on
     step = progress["step"]
     hp = paper_hp(train, task, args.n_rnn, args.seed, np.random.RandomState([args.seed, step]))
     hp.update(batch_size_test=args.eval_trials, n_rep=args.eval_trials // 32)
@@ -97,8 +106,11 @@ def main() -> None:
                 progress["evaluations"].append({"step": step, "wall_time": wall, "perf": perf})
                 if min(perf.values()) > args.target_perf:
                     progress["status"] = "criterion"
-            if step == args.max_steps and not progress.get("status"):
-                progress["status"] = "max_steps"
+            if not progress.get("status"):
+                if step == args.max_steps:
+                    progress["status"] = "max_steps"
+                elif time.perf_counter() - start >= 3600 * args.max_hours:
+                    progress["status"] = "max_hours"
             if (step % args.save_every == 0 or progress.get("status")) and step != saved:
                 saver.save(sess, str(args.out / f"state-{step}"), write_meta_graph=False)
                 saved = step
